@@ -1,0 +1,51 @@
+# pocketcloud — two commands: `make quickstart` and `make test`.
+# Each installs what it needs (apt-get as root, a virtualenv, pip) and then runs.
+
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_PACKAGES := openssh-client
+export POCKETCLOUD_HOME ?= /var/lib/pocketcloud
+
+.PHONY: quickstart test check lint typecheck unit deps system-deps bench clean
+
+quickstart: deps
+	$(VENV)/bin/pocketcloud init
+	$(VENV)/bin/pocketcloud up
+	$(VENV)/bin/pocketcloud quickstart
+
+test: deps
+	$(MAKE) check
+
+# exactly what CI runs
+check: lint typecheck
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint:
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+typecheck:
+	$(VENV)/bin/mypy
+
+deps: system-deps $(STAMP)
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "need root to install:$$missing" >&2; exit 1; fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+bench: deps
+	$(PY) bench/api.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""``python -m pocketcloud``."""
+
+from pocketcloud.cli.main import main
+
+main()

@@ -1,0 +1,252 @@
+"""The ASGI application: one endpoint for every service.
+
+A request passes one ordered chain::
+
+    read body → decode form → pick service → authenticate (SigV4)
+      → parse (codec) → authorize (IAM) → DryRun → dispatch → serialize
+
+Every failure becomes an AWS-format error from ``pocketcloud.api.errors``;
+nothing else ever reaches the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pocketcloud import ids
+from pocketcloud.api import ec2, ec2_security_groups, iam, sigv4, sts  # noqa: F401 (register handlers)
+from pocketcloud.api.authorize import authorize
+from pocketcloud.api.call import Call, Registry
+from pocketcloud.api.codec import codec_for
+from pocketcloud.api.ec2_common import registry as ec2_registry
+from pocketcloud.api.errors import render_error
+from pocketcloud.errors import ClientError, CloudError, MalformedQueryString, ServerError
+from pocketcloud.services.context import Cloud
+from pocketcloud.services.principals import Principal, by_access_key
+
+log = logging.getLogger("pocketcloud.api")
+
+MAX_BODY = 1024 * 1024
+VERSIONS = {"2016-11-15": "ec2", "2010-05-08": "iam", "2011-06-15": "sts"}
+REGISTRIES: dict[str, Registry] = {"ec2": ec2_registry, "iam": iam.registry, "sts": sts.registry}
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class Request:
+    """What the pipeline knows about a request so far."""
+
+    def __init__(self, http: sigv4.HttpRequest, source_ip: str) -> None:
+        self.http = http
+        self.source_ip = source_ip
+        self.request_id = ids.request_id()
+        self.service = "ec2"
+        self.form: dict[str, str] = {}
+
+
+class Api:
+    """The control plane's HTTP API (ASGI 3)."""
+
+    def __init__(self, cloud: Cloud, clock: Callable[[], datetime] | None = None) -> None:
+        self.cloud = cloud
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body, too_big = await _read_body(receive)
+        http = sigv4.HttpRequest(
+            method=scope["method"],
+            path=scope.get("raw_path", scope["path"].encode()).decode("latin-1"),
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=_headers(scope),
+            body=body,
+        )
+        client = scope.get("client") or ("127.0.0.1", 0)
+        request = Request(http, client[0])
+        status, payload = self.handle(request, too_big)
+        await _respond(send, status, payload, request.request_id)
+
+    def handle(self, request: Request, too_big: bool = False) -> tuple[int, bytes]:
+        """Run the whole chain for one request; always returns an AWS-format answer."""
+        try:
+            if too_big:
+                raise ClientError("RequestEntityTooLarge", "Request body is too large", status=413)
+            return 200, self._run(request)
+        except CloudError as error:
+            return error.status, render_error(request.service, error, request.request_id)
+        except Exception:
+            log.exception("internal error in request %s", request.request_id)
+            internal = ServerError()
+            return internal.status, render_error(request.service, internal, request.request_id)
+
+    def _run(self, request: Request) -> bytes:
+        request.form = _decode_form(request.http)
+        signature = sigv4.parse(request.http, request.form)
+        request.service = _pick_service(signature, request.form)
+        principal = self._authenticate(request, signature)
+        codec = codec_for(request.service)
+        params = {k: v for k, v in request.form.items() if not k.startswith("X-Amz-")}
+        operation, args = codec.parse(params)
+        region = signature.credential.region if signature else self.cloud.region
+        authorize(
+            self.cloud, principal, request.service, operation, args, request.source_ip, region
+        )
+        if request.service == "ec2" and args.get("DryRun"):
+            raise ClientError(
+                "DryRunOperation",
+                "Request would have succeeded, but DryRun flag is set.",
+                status=412,
+            )
+        handler = REGISTRIES[request.service].handlers.get(operation)
+        if handler is None:
+            raise ClientError(
+                "InvalidAction", f"The action {operation} is not valid for this web service."
+            )
+        call = Call(
+            self.cloud,
+            principal,
+            request.service,
+            operation,
+            request.request_id,
+            request.source_ip,
+            region,
+        )
+        return codec.serialize(operation, handler(call, args), request.request_id)
+
+    def _authenticate(self, request: Request, signature: sigv4.Signature | None) -> Principal:
+        if signature is None:
+            raise ClientError(
+                "MissingAuthenticationToken", "Request is missing Authentication Token", status=403
+            )
+        principal = by_access_key(self.cloud, signature.credential.access_key_id)
+        if principal is None or not principal.active:
+            raise _unknown_key(request.service)
+        try:
+            sigv4.verify(request.http, signature, principal.secret, self.clock())
+        except sigv4.SigV4Error as error:
+            raise _signature_error(request.service, error) from error
+        return principal
+
+
+def _unknown_key(service: str) -> ClientError:
+    if service == "ec2":
+        return ClientError(
+            "AuthFailure",
+            "AWS was not able to validate the provided access credentials",
+            status=401,
+        )
+    return ClientError(
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+        status=403,
+    )
+
+
+def _signature_error(service: str, error: sigv4.SigV4Error) -> ClientError:
+    kind = error.kind
+    if kind is sigv4.SigV4ErrorKind.EXPIRED:
+        return ClientError("RequestExpired", error.message, status=400)
+    if kind is sigv4.SigV4ErrorKind.MISMATCH:
+        if service == "ec2":
+            return ClientError("AuthFailure", error.message, status=401)
+        return ClientError("SignatureDoesNotMatch", error.message, status=403)
+    if kind is sigv4.SigV4ErrorKind.INCOMPLETE:
+        return ClientError("IncompleteSignature", error.message, status=400)
+    return ClientError("InvalidSignatureException", error.message, status=400)
+
+
+def _pick_service(signature: sigv4.Signature | None, form: dict[str, str]) -> str:
+    """The service named in the credential scope; for unsigned calls, by API version."""
+    if signature is not None:
+        service = signature.credential.service
+        if service not in REGISTRIES:
+            raise ClientError(
+                "InvalidAction", f"This endpoint does not serve the service '{service[:64]}'"
+            )
+        return service
+    return VERSIONS.get(form.get("Version", ""), "ec2")
+
+
+def _decode_form(http: sigv4.HttpRequest) -> dict[str, str]:
+    """Query-string and form-body parameters (the body wins on a clash)."""
+    form: dict[str, str] = {}
+    try:
+        for source in (http.query, _form_body(http)):
+            for key, value in parse_qsl(
+                source, keep_blank_values=True, errors="strict", max_num_fields=10000
+            ):
+                form.setdefault(key, value)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedQueryString(f"The request could not be decoded: {exc}") from exc
+    return form
+
+
+def _form_body(http: sigv4.HttpRequest) -> str:
+    content_type = http.headers.get("content-type", "")
+    if not http.body or (content_type and "x-www-form-urlencoded" not in content_type):
+        return ""
+    return http.body.decode("utf-8")
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", []):
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    too_big = False
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            too_big = True
+        elif chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks), too_big
+
+
+async def _respond(send: Send, status: int, payload: bytes, request_id: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/xml"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"x-amzn-requestid", request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

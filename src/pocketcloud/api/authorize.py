@@ -1,0 +1,152 @@
+"""Authorization: which resources a call touches, and whether IAM policy allows it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pocketcloud.errors import ClientError, CloudError
+from pocketcloud.iam.evaluate import Decision, RequestContext, evaluate
+from pocketcloud.services import keypairs, resources, security_groups, tags
+from pocketcloud.services.context import Cloud
+from pocketcloud.services.iam_common import arn as iam_arn
+from pocketcloud.services.principals import Principal, policies_of
+
+#: operations anyone authenticated may call, as on AWS
+ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
+#: IAM operations that act on the caller when UserName is absent
+CALLER_DEFAULT = frozenset(
+    {
+        "GetUser",
+        "CreateAccessKey",
+        "ListAccessKeys",
+        "UpdateAccessKey",
+        "DeleteAccessKey",
+    }
+)
+SG_OPS = frozenset(
+    {
+        "DeleteSecurityGroup",
+        "AuthorizeSecurityGroupIngress",
+        "AuthorizeSecurityGroupEgress",
+        "RevokeSecurityGroupIngress",
+        "RevokeSecurityGroupEgress",
+    }
+)
+
+
+def ec2_arn(cloud: Cloud, resource_type: str, resource_id: str) -> str:
+    """``arn:aws:ec2:<region>:<account>:<type>/<id>``."""
+    return f"arn:aws:ec2:{cloud.region}:{cloud.account_id}:{resource_type}/{resource_id}"
+
+
+def ec2_targets(
+    cloud: Cloud, operation: str, params: Mapping[str, Any]
+) -> list[tuple[str, str | None]]:
+    """(ARN, resource id for tag lookups) for each EC2 resource the call acts on."""
+    if operation in ("CreateKeyPair", "ImportKeyPair"):
+        return [(ec2_arn(cloud, "key-pair", params["KeyName"]), None)]
+    if operation == "DeleteKeyPair":
+        name = params.get("KeyName") or keypairs.name_of(cloud, params.get("KeyPairId", ""))
+        return [(ec2_arn(cloud, "key-pair", name or "*"), params.get("KeyPairId"))]
+    if operation == "CreateSecurityGroup":
+        return [(ec2_arn(cloud, "security-group", "*"), None)]
+    if operation in SG_OPS:
+        group_id = security_groups.resolve(cloud, params.get("GroupId"), params.get("GroupName"))
+        return [(ec2_arn(cloud, "security-group", group_id), group_id)]
+    if operation in ("CreateTags", "DeleteTags"):
+        return [_tag_target(cloud, rid) for rid in params.get("Resources", [])]
+    return [("*", None)]
+
+
+def _tag_target(cloud: Cloud, resource_id: str) -> tuple[str, str | None]:
+    kind = resources.kind_of(resource_id)
+    name = resource_id
+    if kind.resource_type == "key-pair":
+        name = keypairs.name_of(cloud, resource_id) or resource_id
+    return ec2_arn(cloud, kind.resource_type, name), resource_id
+
+
+def iam_target(
+    cloud: Cloud, principal: Principal, operation: str, params: Mapping[str, Any]
+) -> str:
+    """The ARN of the IAM resource the call acts on."""
+    if "Group" in operation and params.get("GroupName"):
+        return iam_arn(cloud, "group", "/", params["GroupName"])
+    if params.get("UserName"):
+        return iam_arn(cloud, "user", "/", params["UserName"])
+    if operation in CALLER_DEFAULT:
+        return principal.arn
+    if params.get("PolicyArn"):
+        return str(params["PolicyArn"])
+    if operation == "CreatePolicy":
+        return iam_arn(cloud, "policy", params.get("Path") or "/", params.get("PolicyName", ""))
+    return "*"
+
+
+def context_keys(cloud: Cloud, principal: Principal, source_ip: str, region: str) -> dict[str, Any]:
+    """The global condition keys of a request."""
+    current = datetime.now(UTC)
+    return {
+        "aws:SourceIp": source_ip,
+        "aws:RequestedRegion": region,
+        "aws:username": principal.user_name,
+        "aws:userid": principal.user_id,
+        "aws:PrincipalArn": principal.arn,
+        "aws:PrincipalAccount": cloud.account_id,
+        "aws:PrincipalType": "User",
+        "aws:CurrentTime": current.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(current.timestamp())),
+        "aws:SecureTransport": "false",
+    }
+
+
+def authorize(
+    cloud: Cloud,
+    principal: Principal,
+    service: str,
+    operation: str,
+    params: Mapping[str, Any],
+    source_ip: str,
+    region: str,
+) -> None:
+    """Raise UnauthorizedOperation (EC2) or AccessDenied unless policy allows the call."""
+    action = f"{service}:{operation}"
+    if action in ALWAYS_ALLOWED:
+        return
+    policies = policies_of(cloud, principal)
+    keys = context_keys(cloud, principal, source_ip, region)
+    if service == "ec2":
+        targets = ec2_targets(cloud, operation, params)
+    else:
+        targets = [(iam_target(cloud, principal, operation, params), None)]
+    for resource, resource_id in targets:
+        scoped = dict(keys)
+        if resource_id:
+            for key, value in tags.for_resource(cloud, resource_id).items():
+                scoped[f"ec2:ResourceTag/{key}"] = value
+        decision = evaluate(policies, RequestContext(action, resource, scoped))
+        if decision is not Decision.ALLOW:
+            raise _denied(service, principal, action, resource, decision)
+
+
+def _denied(
+    service: str, principal: Principal, action: str, resource: str, decision: Decision
+) -> CloudError:
+    why = (
+        "with an explicit deny in an identity-based policy"
+        if decision is Decision.EXPLICIT_DENY
+        else "because no identity-based policy allows the " + action + " action"
+    )
+    message = (
+        f"User: {principal.arn} is not authorized to perform: {action} "
+        f"on resource: {resource} {why}"
+    )
+    if service == "ec2":
+        return ClientError(
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation. " + message,
+            status=403,
+        )
+    return ClientError("AccessDenied", message, status=403)

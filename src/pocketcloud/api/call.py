@@ -1,0 +1,46 @@
+"""The context a wire handler receives for one request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pocketcloud.services.context import Cloud
+from pocketcloud.services.principals import Principal
+
+Params = dict[str, Any]
+Result = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authenticated API call."""
+
+    cloud: Cloud
+    principal: Principal
+    service: str
+    operation: str
+    request_id: str
+    source_ip: str
+    region: str
+
+
+Handler = Callable[[Call, Params], Result]
+
+
+class Registry:
+    """Handlers of one service, by operation name."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.handlers: dict[str, Handler] = {}
+
+    def op(self, name: str) -> Callable[[Handler], Handler]:
+        """Register the decorated function as the handler of ``name``."""
+
+        def register(func: Handler) -> Handler:
+            self.handlers[name] = func
+            return func
+
+        return register

@@ -1,0 +1,163 @@
+"""``pocketcloud``: set up, run and stop a cloud.
+
+Only these commands touch the state directory directly; everything a user does
+*in* the cloud goes through the API, like the AWS CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from pocketcloud.config import Paths, Settings, load_settings, state_dir
+from pocketcloud.host import daemon
+
+app = typer.Typer(
+    help="An EC2-compatible cloud on one Linux machine.", no_args_is_help=True, add_completion=False
+)
+console = Console()
+StateDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir", help="State directory (default $POCKETCLOUD_HOME or /var/lib/pocketcloud)"
+    ),
+]
+
+
+def _paths(explicit: Path | None) -> Paths:
+    return Paths(state_dir(explicit))
+
+
+@app.command()
+def init(
+    state: StateDir = None,
+    port: Annotated[int | None, typer.Option(help="API port")] = None,
+    region: Annotated[str | None, typer.Option(help="Region name")] = None,
+    vpc_cidr: Annotated[str | None, typer.Option(help="CIDR of the default VPC")] = None,
+    profile: Annotated[str, typer.Option(help="AWS CLI profile to write")] = "pocketcloud",
+) -> None:
+    """Create the state directory, the account, the admin user and an AWS CLI profile."""
+    from pocketcloud.cli.awsprofile import write_profile  # noqa: PLC0415 (keeps --help fast)
+    from pocketcloud.services.account import initialize  # noqa: PLC0415
+
+    paths = _paths(state)
+    settings = Settings().with_overrides(port=port, region=region, vpc_cidr=vpc_cidr)
+    cloud, credentials = initialize(paths.root, settings)
+    if credentials is None:
+        console.print(
+            f"pocketcloud already initialized in {paths.root} (account {cloud.account_id})"
+        )
+        return
+    write_profile(
+        profile,
+        credentials.access_key_id,
+        credentials.secret_access_key,
+        cloud.settings.region,
+        cloud.settings.endpoint,
+    )
+    console.print(f"initialized pocketcloud in [bold]{paths.root}[/]")
+    console.print(f"  account     {cloud.account_id}")
+    console.print(f"  admin user  {credentials.user_name} ({credentials.access_key_id})")
+    console.print(f"  endpoint    {cloud.settings.endpoint}")
+    console.print(f"  AWS profile [bold]{profile}[/] written to ~/.aws/config and credentials")
+
+
+@app.command()
+def serve(
+    state: StateDir = None,
+    port: Annotated[int | None, typer.Option(help="Override the configured port")] = None,
+) -> None:
+    """Run the control plane in the foreground."""
+    import uvicorn  # noqa: PLC0415
+
+    from pocketcloud.api.app import Api  # noqa: PLC0415
+    from pocketcloud.services.account import open_cloud  # noqa: PLC0415
+
+    paths = _paths(state)
+    cloud = open_cloud(paths.root)
+    if port is not None:
+        cloud.settings = cloud.settings.with_overrides(port=port)
+    running = daemon.read_pid(paths.pidfile)
+    if running is not None and running != os.getpid():
+        console.print(f"[red]pocketcloud is already running for {paths.root} (pid {running})[/]")
+        raise typer.Exit(1)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    daemon.write_pid(paths.pidfile)
+    try:
+        uvicorn.run(
+            Api(cloud),
+            host=cloud.settings.host,
+            port=cloud.settings.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+    finally:
+        daemon.remove_pid(paths.pidfile)
+        cloud.store.close()
+
+
+@app.command()
+def up(state: StateDir = None) -> None:
+    """Start the control plane in the background; returns when the API answers."""
+    paths = _paths(state)
+    if not paths.database.exists():
+        console.print(f"[red]no pocketcloud in {paths.root}; run `pocketcloud init` first[/]")
+        raise typer.Exit(1)
+    settings = load_settings(paths)
+    running = daemon.read_pid(paths.pidfile)
+    if running is not None:
+        console.print(f"pocketcloud is already running (pid {running}) at {settings.endpoint}")
+        return
+    try:
+        pid = daemon.spawn(paths.root, paths.logfile, settings.host, settings.port)
+    except daemon.DaemonError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error
+    console.print(f"pocketcloud is up (pid {pid}) at {settings.endpoint}; log: {paths.logfile}")
+
+
+@app.command()
+def down(state: StateDir = None) -> None:
+    """Stop the control plane; the state directory keeps every record."""
+    paths = _paths(state)
+    pid = daemon.read_pid(paths.pidfile)
+    if pid is None:
+        console.print("pocketcloud is not running")
+        return
+    daemon.stop(pid)
+    console.print(f"pocketcloud stopped (pid {pid})")
+
+
+@app.command()
+def status(state: StateDir = None) -> None:
+    """Whether the control plane runs and answers."""
+    paths = _paths(state)
+    if not paths.database.exists():
+        console.print(f"no pocketcloud in {paths.root}")
+        raise typer.Exit(1)
+    settings = load_settings(paths)
+    pid = daemon.read_pid(paths.pidfile)
+    if pid is None:
+        console.print(f"pocketcloud is stopped (state in {paths.root})")
+        raise typer.Exit(3)
+    answering = daemon.answers(settings.host, settings.port)
+    state_text = "running" if answering else "running but not answering"
+    console.print(f"pocketcloud is {state_text} (pid {pid}) at {settings.endpoint}")
+    console.print(f"  state directory {paths.root}")
+    if not answering:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point of the ``pocketcloud`` console script."""
+    app(prog_name="pocketcloud")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Running the control plane in the background: spawn, pidfile, stop.
+
+Everything here starts or signals processes and reads/writes files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+class DaemonError(RuntimeError):
+    """The daemon could not be started or stopped."""
+
+
+def read_pid(pidfile: Path) -> int | None:
+    """The pid in the pidfile if that process is alive, else None (reads a file, signals 0)."""
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+def write_pid(pidfile: Path) -> None:
+    """Record this process as the daemon (writes a file)."""
+    pidfile.write_text(f"{os.getpid()}\n")
+
+
+def remove_pid(pidfile: Path) -> None:
+    """Forget the pidfile if it names this process."""
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        if int(pidfile.read_text().strip()) == os.getpid():
+            pidfile.unlink()
+
+
+def answers(host: str, port: int, timeout: float = 0.5) -> bool:
+    """Whether something accepts TCP connections on host:port (opens a socket)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def spawn(state_dir: Path, logfile: Path, host: str, port: int, wait: float = 20.0) -> int:
+    """Start ``pocketcloud serve`` detached; return its pid once the port answers.
+
+    Starts a process in a new session, its output appended to ``logfile``.
+    """
+    with logfile.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pocketcloud", "serve", "--state-dir", str(state_dir)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DaemonError(f"pocketcloud serve exited with {process.returncode}; see {logfile}")
+        if answers(host, port):
+            return process.pid
+        time.sleep(0.05)
+    process.terminate()
+    raise DaemonError(f"pocketcloud serve did not answer on {host}:{port} within {wait:.0f}s")
+
+
+def stop(pid: int, grace: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds (signals a process)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1,0 +1,43 @@
+"""Identifier formats, as AWS shapes them."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+_HEX = "0123456789abcdef"
+_UPPER = string.ascii_uppercase + string.digits
+_SECRET = string.ascii_letters + string.digits + "+/"
+
+
+def ec2_id(prefix: str) -> str:
+    """An EC2 resource id: ``prefix-`` and 17 hex digits, e.g. ``sg-0a1b2c3d4e5f60718``."""
+    return f"{prefix}-{''.join(secrets.choice(_HEX) for _ in range(17))}"
+
+
+def iam_id(prefix: str) -> str:
+    """An IAM unique id: a 4-letter prefix (AIDA user, AGPA group, ANPA policy) + 17 chars."""
+    return prefix + "".join(secrets.choice(_UPPER) for _ in range(17))
+
+
+def access_key_id() -> str:
+    """A long-term access key id, ``AKIA`` + 16 characters."""
+    return "AKIA" + "".join(secrets.choice(_UPPER) for _ in range(16))
+
+
+def secret_access_key() -> str:
+    """A 40-character secret access key."""
+    return "".join(secrets.choice(_SECRET) for _ in range(40))
+
+
+def account_id() -> str:
+    """A 12-digit account id that never starts with 0."""
+    return str(secrets.choice("123456789")) + "".join(
+        secrets.choice("0123456789") for _ in range(11)
+    )
+
+
+def request_id() -> str:
+    """A request id in AWS's UUID form."""
+    raw = secrets.token_hex(16)
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"

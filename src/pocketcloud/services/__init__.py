@@ -1,0 +1,1 @@
+"""One module per AWS resource; each takes a ``Cloud`` and plain Python values."""

@@ -1,0 +1,89 @@
+"""The cloud's identity and start-up state: account, region, default network, admin.
+
+``initialize`` creates what a new AWS account has; ``open_cloud`` loads it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from pocketcloud import ids
+from pocketcloud.config import Paths, Settings, load_settings, save_settings
+from pocketcloud.services import iam_policies, iam_users, security_groups
+from pocketcloud.services.context import Cloud, now
+from pocketcloud.store import Store
+
+ADMIN_USER = "admin"
+
+
+@dataclass(frozen=True)
+class AdminCredentials:
+    """The access key created for the admin user by ``initialize``."""
+
+    user_name: str
+    access_key_id: str
+    secret_access_key: str
+
+
+def open_cloud(root: Path) -> Cloud:
+    """Load an initialized cloud from its state directory (opens the database)."""
+    paths = Paths(root)
+    if not paths.database.exists():
+        raise FileNotFoundError(f"no pocketcloud state in {root}; run `pocketcloud init` first")
+    store = Store(paths.database)
+    account = store.get_meta("account_id")
+    if account is None:
+        raise FileNotFoundError(f"{paths.database} is not initialized; run `pocketcloud init`")
+    return Cloud(store, paths, load_settings(paths), account)
+
+
+def initialize(root: Path, settings: Settings) -> tuple[Cloud, AdminCredentials | None]:
+    """Create the state directory and what a new AWS account has, once.
+
+    Writes files under ``root``. Returns the admin's new credentials the first
+    time, and None when the cloud was already initialized.
+    """
+    paths = Paths(root)
+    paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    paths.keys.mkdir(exist_ok=True, mode=0o700)
+    store = Store(paths.database)
+    existing = store.get_meta("account_id")
+    if existing is not None:
+        return Cloud(store, paths, load_settings(paths), existing), None
+    save_settings(paths, settings)
+    cloud = Cloud(store, paths, settings, ids.account_id())
+    with store.transaction():
+        store.set_meta("account_id", cloud.account_id)
+        store.set_meta("created", now())
+        _create_default_network(cloud)
+        credentials = _create_admin(cloud)
+    return cloud, credentials
+
+
+def _create_default_network(cloud: Cloud) -> None:
+    """A default VPC with one /20 subnet per zone and its default security group."""
+    vpc_id = ids.ec2_id("vpc")
+    network = ipaddress.ip_network(cloud.settings.vpc_cidr)
+    cloud.store.execute(
+        "INSERT INTO vpcs(vpc_id, cidr, is_default) VALUES(?, ?, 1)", (vpc_id, str(network))
+    )
+    subnets = network.subnets(new_prefix=max(network.prefixlen, 20))
+    for zone, subnet in zip(cloud.zones(), subnets, strict=False):
+        cloud.store.execute(
+            "INSERT INTO subnets(subnet_id, vpc_id, cidr, zone, default_for_az) "
+            "VALUES(?, ?, ?, ?, 1)",
+            (ids.ec2_id("subnet"), vpc_id, str(subnet), zone),
+        )
+    security_groups.create_default_group(cloud, vpc_id)
+
+
+def _create_admin(cloud: Cloud) -> AdminCredentials:
+    """The admin IAM user with AdministratorAccess and one access key."""
+    iam_users.create_user(cloud, ADMIN_USER, "/")
+    iam_policies.attach_policy(
+        cloud, "user", ADMIN_USER, "arn:aws:iam::aws:policy/AdministratorAccess"
+    )
+    key = iam_users.create_access_key(cloud, ADMIN_USER)
+    return AdminCredentials(ADMIN_USER, key.access_key_id, key.secret)

@@ -1,0 +1,178 @@
+"""Fixtures shared by every test: a live pocketcloud server driven by real clients."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PROFILE = "pocketcloud-test"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running ``pocketcloud serve`` with its own state directory and AWS config files."""
+
+    state_dir: Path
+    port: int
+    env: dict[str, str]
+    access_key_id: str = ""
+    secret: str = ""
+    process: subprocess.Popen[bytes] | None = None
+    log: Path = field(default_factory=Path)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start the server and wait until it answers (starts a process)."""
+        self.log = self.state_dir / "test-server.log"
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [str(BIN / "pocketcloud"), "serve", "--state-dir", str(self.state_dir)],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"server did not start: {self.log.read_text()}")
+
+    def stop(self, kill: bool = False) -> None:
+        """Stop the server (SIGKILL when ``kill``)."""
+        if self.process is None:
+            return
+        if kill:
+            self.process.kill()
+        else:
+            self.process.terminate()
+        self.process.wait(timeout=20)
+        self.process = None
+
+    def client(
+        self, service: str, key: str | None = None, secret: str | None = None, **config: Any
+    ) -> Any:
+        """A boto3 client for this server, as the admin unless other keys are given."""
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=key or self.access_key_id,
+            aws_secret_access_key=secret or self.secret,
+            config=Config(retries={"max_attempts": 1}, **config),
+        )
+
+    def aws(self, *args: str, check: bool = True) -> Any:
+        """Run the AWS CLI with the test profile; JSON output parsed (runs a process)."""
+        result = subprocess.run(
+            [str(BIN / "aws"), "--profile", PROFILE, "--output", "json", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if check:
+            assert result.returncode == 0, result.stderr
+            return json.loads(result.stdout) if result.stdout.strip() else None
+        return result
+
+
+def make_server(tmp: Path) -> Server:
+    """Initialize a cloud in ``tmp`` (runs ``pocketcloud init``); not yet started."""
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "AWS_CONFIG_FILE": str(tmp / "aws" / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "aws" / "credentials"),
+            "POCKETCLOUD_HOME": str(tmp / "state"),
+            "HOME": str(tmp),
+        }
+    )
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+    ):
+        env.pop(name, None)
+    subprocess.run(
+        [
+            str(BIN / "pocketcloud"),
+            "init",
+            "--port",
+            str(port),
+            "--profile",
+            PROFILE,
+            "--vpc-cidr",
+            "172.31.0.0/16",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    creds = configparser.RawConfigParser()
+    creds.read(tmp / "aws" / "credentials")
+    server = Server(tmp / "state", port, env)
+    server.access_key_id = creds.get(PROFILE, "aws_access_key_id")
+    server.secret = creds.get(PROFILE, "aws_secret_access_key")
+    return server
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One live server for the whole session."""
+    srv = make_server(tmp_path_factory.mktemp("cloud"))
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def ec2(server: Server) -> Any:
+    """An admin EC2 client."""
+    return server.client("ec2")
+
+
+@pytest.fixture(scope="session")
+def iam(server: Server) -> Any:
+    """An admin IAM client."""
+    return server.client("iam")
+
+
+@pytest.fixture(scope="session")
+def sts(server: Server) -> Any:
+    """An admin STS client."""
+    return server.client("sts")
