@@ -5,14 +5,13 @@ from __future__ import annotations
 import secrets
 import string
 
-_HEX = "0123456789abcdef"
 _UPPER = string.ascii_uppercase + string.digits
 _SECRET = string.ascii_letters + string.digits + "+/"
 
 
 def ec2_id(prefix: str) -> str:
     """An EC2 resource id: ``prefix-`` and 17 hex digits, e.g. ``sg-0a1b2c3d4e5f60718``."""
-    return f"{prefix}-{''.join(secrets.choice(_HEX) for _ in range(17))}"
+    return f"{prefix}-{secrets.token_hex(9)[:17]}"
 
 
 def iam_id(prefix: str) -> str:

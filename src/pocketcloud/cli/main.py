@@ -20,7 +20,7 @@ from pocketcloud.host import daemon
 app = typer.Typer(
     help="An EC2-compatible cloud on one Linux machine.", no_args_is_help=True, add_completion=False
 )
-console = Console()
+console = Console(soft_wrap=True)
 StateDir = Annotated[
     Path | None,
     typer.Option(
@@ -152,6 +152,18 @@ def status(state: StateDir = None) -> None:
     console.print(f"  state directory {paths.root}")
     if not answering:
         raise typer.Exit(1)
+
+
+@app.command()
+def quickstart(
+    profile: Annotated[str, typer.Option(help="AWS CLI profile to use")] = "pocketcloud",
+    key_file: Annotated[Path | None, typer.Option(help="Where to save the private key")] = None,
+) -> None:
+    """Create a key pair and a security group through the API, and list them with `aws`."""
+    from pocketcloud.cli import quickstart as qs  # noqa: PLC0415
+
+    pem = key_file or Path.home() / ".ssh" / f"pocketcloud-{qs.KEY_NAME}.pem"
+    qs.run(profile, pem, console)
 
 
 def main() -> None:

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from pocketcloud import ids
 from pocketcloud.errors import ClientError
 from pocketcloud.iam import managed
-from pocketcloud.iam.policy import MAX_MANAGED, parse_policy
+from pocketcloud.iam.policy import (
+    MAX_GROUP_INLINE,
+    MAX_MANAGED,
+    MAX_USER_INLINE,
+    parse_policy,
+    policy_size,
+)
 from pocketcloud.services.context import Cloud, now
 from pocketcloud.services.iam_common import (
     already_exists,
@@ -27,7 +33,7 @@ from pocketcloud.store.sqlite import Row
 
 MAX_VERSIONS = 5
 MAX_ATTACHED = 10
-MAX_INLINE = {"user": 2048, "group": 5120}
+MAX_INLINE = {"user": MAX_USER_INLINE, "group": MAX_GROUP_INLINE}
 OWNERS = {"user": get_user, "group": get_group}
 
 
@@ -57,7 +63,7 @@ class PolicyVersion:
 
 
 def _validate(document: str, limit: int) -> None:
-    if len(document) > limit:
+    if policy_size(document) > limit:
         raise limit_exceeded(f"Cannot exceed quota for PolicySize: {limit}")
     parse_policy(document)
 

@@ -165,10 +165,14 @@ def _from_row(row: Row, rule_tags: Mapping[str, str]) -> Rule:
 
 def rules_of(cloud: Cloud, group_ids: Sequence[str] | None = None) -> list[Rule]:
     """The stored rules of some groups (all groups if None), with their tags."""
-    rows = cloud.store.all("SELECT * FROM security_group_rules ORDER BY rowid")
-    if group_ids is not None:
-        wanted = set(group_ids)
-        rows = [r for r in rows if r["group_id"] in wanted]
+    if group_ids is None:
+        rows = cloud.store.all("SELECT * FROM security_group_rules ORDER BY rowid")
+    else:
+        marks = ",".join("?" * len(group_ids))
+        rows = cloud.store.all(
+            f"SELECT * FROM security_group_rules WHERE group_id IN ({marks}) ORDER BY rowid",  # noqa: S608
+            list(group_ids),
+        )
     all_tags = tags.for_resources(cloud, (r["rule_id"] for r in rows))
     return [_from_row(r, all_tags[r["rule_id"]]) for r in rows]
 
@@ -193,7 +197,8 @@ def authorize(
     """Add rules to a group (call inside a transaction); duplicates are rejected."""
     tags.validate(rule_tags)
     new = expand(group_id, egress, permissions)
-    existing = {r.key() for r in rules_of(cloud, [group_id])}
+    current = rules_of(cloud, [group_id])
+    existing = {r.key() for r in current}
     for rule in new:
         if rule.key() in existing:
             raise ClientError(
@@ -202,7 +207,7 @@ def authorize(
             )
         existing.add(rule.key())
         _require_group(cloud, rule.peer.group_id)
-    count = sum(1 for r in rules_of(cloud, [group_id]) if r.egress == egress) + len(new)
+    count = sum(1 for r in current if r.egress == egress) + len(new)
     if count > MAX_RULES:
         raise ClientError(
             "RulesPerSecurityGroupLimitExceeded",

@@ -62,6 +62,8 @@ def for_resources(cloud: Cloud, resource_ids: Iterable[str]) -> dict[str, dict[s
 
 def apply(cloud: Cloud, resource_id: str, tags: Mapping[str, str]) -> None:
     """Set tags on an existing resource (call inside the creating transaction)."""
+    if not tags:
+        return
     validate(tags)
     cloud.store.executemany(
         "INSERT INTO tags(resource_id, key, value) VALUES(?, ?, ?) "

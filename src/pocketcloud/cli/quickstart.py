@@ -1,0 +1,121 @@
+"""``pocketcloud quickstart``: the first things a user does with a new cloud.
+
+An API client like the AWS CLI: it talks to the running control plane through
+boto3 with the ``pocketcloud`` profile, then shows the same state through ``aws``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from rich.console import Console
+
+KEY_NAME = "quickstart"
+GROUP_NAME = "quickstart-web"
+
+
+def _key_pair(ec2: Any, pem: Path, console: Console) -> None:
+    """Create the quickstart key pair and save its private key (writes ``pem``, mode 0400)."""
+    try:
+        ec2.describe_key_pairs(KeyNames=[KEY_NAME])
+        if pem.exists():
+            console.print(f"key pair [bold]{KEY_NAME}[/] exists; private key in {pem}")
+            return
+        ec2.delete_key_pair(KeyName=KEY_NAME)  # its private key is lost: make a new one
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "InvalidKeyPair.NotFound":
+            raise
+    made = ec2.create_key_pair(KeyName=KEY_NAME, KeyType="ed25519")
+    pem.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if pem.exists():
+        pem.chmod(0o600)
+    pem.write_text(made["KeyMaterial"])
+    pem.chmod(0o400)
+    console.print(
+        f"created key pair [bold]{KEY_NAME}[/] ({made['KeyFingerprint']}); "
+        f"private key saved to {pem} (chmod 400)"
+    )
+
+
+def _security_group(ec2: Any, console: Console) -> str:
+    """Create a group that admits SSH (22) and HTTP (80) from anywhere, once."""
+    try:
+        found = ec2.describe_security_groups(GroupNames=[GROUP_NAME])["SecurityGroups"]
+        console.print(f"security group [bold]{GROUP_NAME}[/] exists ({found[0]['GroupId']})")
+        return str(found[0]["GroupId"])
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "InvalidGroup.NotFound":
+            raise
+    group_id = ec2.create_security_group(
+        GroupName=GROUP_NAME, Description="quickstart: ssh and http"
+    )["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=group_id,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": port,
+                "ToPort": port,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": name}],
+            }
+            for port, name in ((22, "ssh"), (80, "http"))
+        ],
+    )
+    console.print(f"created security group [bold]{GROUP_NAME}[/] ({group_id}) admitting tcp 22, 80")
+    return str(group_id)
+
+
+def _aws(profile: str, *args: str, console: Console) -> None:
+    """Run the AWS CLI and show its output (runs a process)."""
+    aws = shutil.which("aws") or str(Path(sys.executable).parent / "aws")
+    shown = " ".join(["aws", "--profile", profile, *args])
+    console.print(f"\n[bold]$ {shown}[/]")
+    result = subprocess.run(
+        [aws, "--profile", profile, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ),
+    )
+    console.print(result.stdout.rstrip(), markup=False, highlight=False)
+    if result.returncode != 0:
+        console.print(result.stderr.rstrip(), style="red", markup=False)
+        raise SystemExit(result.returncode)
+
+
+def run(profile: str, pem: Path, console: Console) -> None:
+    """The whole quickstart: key pair, security group, listing with the AWS CLI, next steps."""
+    ec2 = boto3.Session(profile_name=profile).client("ec2")
+    _key_pair(ec2, pem, console)
+    _security_group(ec2, console)
+    _aws(profile, "ec2", "describe-key-pairs", "--key-names", KEY_NAME, console=console)
+    _aws(
+        profile,
+        "ec2",
+        "describe-security-groups",
+        "--group-names",
+        GROUP_NAME,
+        "--query",
+        "SecurityGroups[0].{GroupId:GroupId,Ingress:IpPermissions[].FromPort}",
+        console=console,
+    )
+    bin_dir = Path(sys.executable).parent
+    console.print("\n[bold green]Your cloud is ready.[/] Try next:")
+    for line in (
+        f"source {bin_dir}/activate",
+        f"aws --profile {profile} sts get-caller-identity",
+        f"aws --profile {profile} ec2 describe-vpcs",
+        f"aws --profile {profile} iam create-user --user-name alice",
+        f"aws --profile {profile} ec2 create-key-pair --key-name mykey "
+        "--query KeyMaterial --output text > mykey.pem && chmod 400 mykey.pem",
+        "pocketcloud status",
+        "pocketcloud down",
+    ):
+        console.print(f"  {line}")

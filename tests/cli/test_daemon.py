@@ -1,0 +1,96 @@
+"""The pocketcloud command: init writes a profile, up/status/down manage the daemon."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import subprocess
+from pathlib import Path
+
+from tests.conftest import BIN, free_port
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "AWS_CONFIG_FILE": str(tmp / "aws" / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "aws" / "credentials"),
+            "POCKETCLOUD_HOME": str(tmp / "state"),
+        }
+    )
+    return env
+
+
+def _run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "pocketcloud"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=check,
+    )
+
+
+class TestInit:
+    def test_profile_added_without_touching_others(self, tmp_path: Path) -> None:
+        """init adds the pocketcloud profile and leaves other profiles as they were."""
+        aws = tmp_path / "aws"
+        aws.mkdir()
+        (aws / "config").write_text("[profile work]\nregion = eu-west-1\n")
+        (aws / "credentials").write_text(
+            "[work]\naws_access_key_id = AKIAWORK\naws_secret_access_key = worksecret\n"
+        )
+        env = _env(tmp_path)
+        _run(env, "init", "--port", str(free_port()))
+        config = configparser.RawConfigParser()
+        config.read(aws / "config")
+        assert config.get("profile work", "region") == "eu-west-1"
+        assert config.get("profile pocketcloud", "endpoint_url").startswith("http://127.0.0.1:")
+        creds = configparser.RawConfigParser()
+        creds.read(aws / "credentials")
+        assert creds.get("work", "aws_secret_access_key") == "worksecret"
+        assert creds.get("pocketcloud", "aws_access_key_id").startswith("AKIA")
+        assert (tmp_path / "state" / "pocketcloud.db").exists()
+
+    def test_init_twice_keeps_the_account(self, tmp_path: Path) -> None:
+        """A second init changes nothing and says so."""
+        env = _env(tmp_path)
+        _run(env, "init", "--port", str(free_port()))
+        before = (tmp_path / "aws" / "credentials").read_text()
+        again = _run(env, "init")
+        assert "already initialized" in again.stdout
+        assert (tmp_path / "aws" / "credentials").read_text() == before
+
+
+class TestDaemon:
+    def test_up_status_down(self, tmp_path: Path) -> None:
+        """up returns once the API answers; boto3 with the profile works; down stops it."""
+        env = _env(tmp_path)
+        state = str(tmp_path / "state")
+        _run(env, "init", "--state-dir", state, "--port", str(free_port()))
+        try:
+            up = _run(env, "up", "--state-dir", state)
+            assert "is up" in up.stdout
+            assert "running" in _run(env, "status", "--state-dir", state).stdout
+            script = (
+                "import boto3; s = boto3.Session(profile_name='pocketcloud'); "
+                "print(s.client('sts').get_caller_identity()['Arn'])"
+            )
+            me = subprocess.run(
+                [str(BIN / "python"), "-c", script],
+                env=env,
+                text=True,
+                capture_output=True,
+                timeout=60,
+                check=True,
+            )
+            assert me.stdout.strip().endswith(":user/admin")
+            assert "already running" in _run(env, "up", "--state-dir", state).stdout
+        finally:
+            down = _run(env, "down", "--state-dir", state)
+        assert "stopped" in down.stdout
+        stopped = _run(env, "status", "--state-dir", state, check=False)
+        assert stopped.returncode == 3
+        assert "stopped" in stopped.stdout
