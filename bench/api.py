@@ -131,6 +131,7 @@ def rate(calls: int, work: Callable[[int], None]) -> float:
 
 
 def workloads(ec2: Any, tag: str) -> dict[str, tuple[Callable[[int], None], int]]:
+    """Each workload: a function of the iteration number, and API calls per iteration."""
     ec2.create_key_pair(KeyName=f"bench-{tag}")
 
     def describe(_: int) -> None:
@@ -153,8 +154,8 @@ def workloads(ec2: Any, tag: str) -> dict[str, tuple[Callable[[int], None], int]
     return {"describe_key_pairs": (describe, 1), "create_sg+authorize": (create_and_authorize, 2)}
 
 
-def measure(endpoint: str, key: str, secret: str, n: int, tag: str) -> dict[str, float]:
-    ec2 = client(endpoint, key, secret)
+def measure(ec2: Any, n: int, tag: str) -> dict[str, float]:
+    """Calls/s of each workload, ``n`` iterations each."""
     return {
         name: rate(n, work) * per_call for name, (work, per_call) in workloads(ec2, tag).items()
     }
@@ -162,22 +163,28 @@ def measure(endpoint: str, key: str, secret: str, n: int, tag: str) -> dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("-n", type=int, default=500, help="iterations per workload")
+    parser.add_argument("-n", type=int, default=500, help="iterations per workload and round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; best kept")
     args = parser.parse_args()
-    with pocketcloud() as pc:
-        ours = measure(*pc, args.n, "pc")
-    with moto() as mt:
-        theirs = measure(*mt, args.n, "moto")
+    best: dict[str, dict[str, float]] = {"pocketcloud": {}, "moto": {}}
+    with pocketcloud() as pc, moto() as mt:
+        clients = {"pocketcloud": client(*pc), "moto": client(*mt)}
+        for round_no in range(args.rounds):
+            for name, ec2 in clients.items():
+                for workload, value in measure(ec2, args.n, f"r{round_no}").items():
+                    best[name][workload] = max(best[name].get(workload, 0.0), value)
+    ours, theirs = best["pocketcloud"], best["moto"]
+    print(f"best of {args.rounds} alternating rounds, {args.n} iterations each, one boto3 client")
     print(f"{'workload':<24}{'pocketcloud calls/s':>22}{'moto calls/s':>16}{'ratio':>8}")
     for name in ours:
         print(
             f"{name:<24}{ours[name]:>22.0f}{theirs[name]:>16.0f}{ours[name] / theirs[name]:>7.2f}x"
         )
-    total_ours = sum(ours.values()) / len(ours)
-    total_theirs = sum(theirs.values()) / len(theirs)
+    mean_ours = sum(ours.values()) / len(ours)
+    mean_theirs = sum(theirs.values()) / len(theirs)
     print(
-        f"{'mean':<24}{total_ours:>22.0f}{total_theirs:>16.0f}"
-        f"{total_ours / total_theirs:>7.2f}x   (target >= 3x)"
+        f"{'mean':<24}{mean_ours:>22.0f}{mean_theirs:>16.0f}"
+        f"{mean_ours / mean_theirs:>7.2f}x   (target >= 3x)"
     )
 
 

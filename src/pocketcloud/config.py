@@ -33,6 +33,9 @@ class Settings:
     region: str = DEFAULT_REGION
     vpc_cidr: str = "172.31.0.0/16"
     prefix: str = "pc"
+    #: "normal": every acknowledged change survives a crash or kill of the server (WAL);
+    #: "full": it also survives a crash of the machine (an fsync per change, ~20% slower)
+    durability: str = "normal"
 
     @property
     def endpoint(self) -> str:

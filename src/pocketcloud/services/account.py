@@ -32,11 +32,12 @@ def open_cloud(root: Path) -> Cloud:
     paths = Paths(root)
     if not paths.database.exists():
         raise FileNotFoundError(f"no pocketcloud state in {root}; run `pocketcloud init` first")
-    store = Store(paths.database)
+    settings = load_settings(paths)
+    store = Store(paths.database, settings.durability)
     account = store.get_meta("account_id")
     if account is None:
         raise FileNotFoundError(f"{paths.database} is not initialized; run `pocketcloud init`")
-    return Cloud(store, paths, load_settings(paths), account)
+    return Cloud(store, paths, settings, account)
 
 
 def initialize(root: Path, settings: Settings) -> tuple[Cloud, AdminCredentials | None]:

@@ -30,7 +30,7 @@ class Store:
     either lands whole or not at all.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, durability: str = "normal") -> None:
         self.path = Path(path)
         self._db = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=30
@@ -39,7 +39,9 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        # WAL + NORMAL: a committed transaction survives the process dying; FULL also
+        # survives the machine dying, at the price of an fsync per commit.
+        self._db.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
 
