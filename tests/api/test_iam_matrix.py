@@ -260,6 +260,68 @@ class TestConditionsOnResources:
             ec2.describe_vpcs()
         assert info.value.response["Error"]["Code"] == "UnauthorizedOperation"
 
+    def test_iam_paths_in_resource_arns(self, server: Server, iam: Any) -> None:
+        """A user's ARN carries its path, so Resource patterns on paths work."""
+        iam.create_user(UserName="pathed", Path="/team/")
+        iam.create_user(UserName="pathless")
+        iam.create_user(UserName="team-lead")
+        iam.put_user_policy(
+            UserName="team-lead",
+            PolicyName="team",
+            PolicyDocument=_doc(
+                {
+                    "Effect": "Allow",
+                    "Action": "iam:GetUser",
+                    "Resource": "arn:aws:iam::*:user/team/*",
+                }
+            ),
+        )
+        key = iam.create_access_key(UserName="team-lead")["AccessKey"]
+        lead = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+        assert lead.get_user(UserName="pathed")["User"]["Path"] == "/team/"
+        with pytest.raises(ClientError) as info:
+            lead.get_user(UserName="pathless")
+        assert info.value.response["Error"]["Code"] == "AccessDenied"
+
+    def test_key_pair_tag_condition_on_delete(self, server: Server, iam: Any, ec2: Any) -> None:
+        """Deleting a key pair by name is judged on that key pair's tags."""
+        for name, team in (("keep-me", "ops"), ("bin-me", "dev")):
+            ec2.create_key_pair(
+                KeyName=name,
+                TagSpecifications=[
+                    {"ResourceType": "key-pair", "Tags": [{"Key": "team", "Value": team}]}
+                ],
+            )
+        iam.create_user(UserName="dev-cleaner")
+        iam.put_user_policy(
+            UserName="dev-cleaner",
+            PolicyName="p",
+            PolicyDocument=_doc(
+                {
+                    "Effect": "Allow",
+                    "Action": "ec2:DeleteKeyPair",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"ec2:ResourceTag/team": "dev"}},
+                }
+            ),
+        )
+        key = iam.create_access_key(UserName="dev-cleaner")["AccessKey"]
+        cleaner = server.client("ec2", key["AccessKeyId"], key["SecretAccessKey"])
+        cleaner.delete_key_pair(KeyName="bin-me")
+        with pytest.raises(ClientError) as info:
+            cleaner.delete_key_pair(KeyName="keep-me")
+        assert info.value.response["Error"]["Code"] == "UnauthorizedOperation"
+        names = [k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]]
+        assert "keep-me" in names
+        assert "bin-me" not in names
+
+    def test_dry_run_denied(self, users: dict[str, tuple[Any, Any]]) -> None:
+        """DryRun without permission answers UnauthorizedOperation, not DryRunOperation."""
+        ro_ec2, _ = users["ro"]
+        with pytest.raises(ClientError) as info:
+            ro_ec2.create_security_group(GroupName="x", Description="x", DryRun=True)
+        assert info.value.response["Error"]["Code"] == "UnauthorizedOperation"
+
     def test_dry_run(self, ec2: Any) -> None:
         """DryRun answers DryRunOperation (412) when allowed, and creates nothing."""
         with pytest.raises(ClientError) as info:

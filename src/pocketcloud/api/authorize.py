@@ -8,7 +8,7 @@ from typing import Any
 
 from pocketcloud.errors import ClientError, CloudError
 from pocketcloud.iam.evaluate import Decision, RequestContext, evaluate
-from pocketcloud.services import keypairs, resources, security_groups, tags
+from pocketcloud.services import iam_users, keypairs, network, resources, security_groups, tags
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.iam_common import arn as iam_arn
 from pocketcloud.services.principals import Principal, policies_of
@@ -48,10 +48,14 @@ def ec2_targets(
     if operation in ("CreateKeyPair", "ImportKeyPair"):
         return [(ec2_arn(cloud, "key-pair", params["KeyName"]), None)]
     if operation == "DeleteKeyPair":
-        name = params.get("KeyName") or keypairs.name_of(cloud, params.get("KeyPairId", ""))
-        return [(ec2_arn(cloud, "key-pair", name or "*"), params.get("KeyPairId"))]
+        name, key_id = keypairs.identify(cloud, params.get("KeyName"), params.get("KeyPairId"))
+        return [(ec2_arn(cloud, "key-pair", name), key_id)]
     if operation == "CreateSecurityGroup":
-        return [(ec2_arn(cloud, "security-group", "*"), None)]
+        vpc_id = params.get("VpcId") or network.default_vpc(cloud).vpc_id
+        return [
+            (ec2_arn(cloud, "security-group", "*"), None),
+            (ec2_arn(cloud, "vpc", vpc_id), vpc_id),
+        ]
     if operation in SG_OPS:
         group_id = security_groups.resolve(cloud, params.get("GroupId"), params.get("GroupName"))
         return [(ec2_arn(cloud, "security-group", group_id), group_id)]
@@ -64,7 +68,7 @@ def _tag_target(cloud: Cloud, resource_id: str) -> tuple[str, str | None]:
     kind = resources.kind_of(resource_id)
     name = resource_id
     if kind.resource_type == "key-pair":
-        name = keypairs.name_of(cloud, resource_id) or resource_id
+        name, _ = keypairs.identify(cloud, None, resource_id)
     return ec2_arn(cloud, kind.resource_type, name), resource_id
 
 
@@ -73,9 +77,9 @@ def iam_target(
 ) -> str:
     """The ARN of the IAM resource the call acts on."""
     if "Group" in operation and params.get("GroupName"):
-        return iam_arn(cloud, "group", "/", params["GroupName"])
+        return iam_users.arn_of(cloud, "group", params["GroupName"])
     if params.get("UserName"):
-        return iam_arn(cloud, "user", "/", params["UserName"])
+        return iam_users.arn_of(cloud, "user", params["UserName"])
     if operation in CALLER_DEFAULT:
         return principal.arn
     if params.get("PolicyArn"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pocketcloud import ids
@@ -288,6 +287,8 @@ def delete_access_key(cloud: Cloud, user: str, key_id: str) -> None:
         cloud.iam_changed()
 
 
-def user_names(cloud: Cloud, names: Sequence[str]) -> list[str]:
-    """The canonical spelling of existing user names (IAM names ignore case)."""
-    return [get_user(cloud, n).name for n in names]
+def arn_of(cloud: Cloud, kind: str, name: str) -> str:
+    """The ARN of a user or group, with its real path if it exists (``/`` if not)."""
+    table = "iam_users" if kind == "user" else "iam_groups"
+    path = cloud.store.scalar(f"SELECT path FROM {table} WHERE name = ?", (name,))  # noqa: S608
+    return arn(cloud, kind, path or "/", name)

@@ -173,7 +173,16 @@ def delete_key_pair(cloud: Cloud, name: str | None, key_pair_id: str | None) -> 
         return str(row["key_pair_id"])
 
 
-def name_of(cloud: Cloud, key_pair_id: str) -> str | None:
-    """The name of the key pair with this id, if there is one."""
-    name = cloud.store.scalar("SELECT name FROM key_pairs WHERE key_pair_id = ?", (key_pair_id,))
-    return None if name is None else str(name)
+def identify(cloud: Cloud, name: str | None, key_pair_id: str | None) -> tuple[str, str | None]:
+    """(name, id) of the key pair named by either, for its ARN and tag conditions.
+
+    Runs before the call itself checks existence: for a key pair that does not exist
+    the name is what was given (the id if only that was) and the id may be None.
+    """
+    if key_pair_id:
+        found = cloud.store.scalar(
+            "SELECT name FROM key_pairs WHERE key_pair_id = ?", (key_pair_id,)
+        )
+        return (str(found) if found is not None else key_pair_id), key_pair_id
+    found = cloud.store.scalar("SELECT key_pair_id FROM key_pairs WHERE name = ?", (name,))
+    return name or "*", (None if found is None else str(found))
