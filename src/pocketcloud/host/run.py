@@ -20,7 +20,7 @@ class HostError(RuntimeError):
 def run(
     cmd: Sequence[str],
     *,
-    input: bytes | None = None,  # noqa: A002 (subprocess's own name)
+    input: bytes | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 600,
     check: bool = True,
