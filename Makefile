@@ -5,8 +5,9 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES := openssh-client
+APT_PACKAGES := openssh-client rsync debootstrap debian-archive-keyring gpgv uidmap iproute2 procps nftables
 export POCKETCLOUD_HOME ?= /var/lib/pocketcloud
+export POCKETCLOUD_IMAGE_CACHE ?= /var/cache/pocketcloud/images
 
 .PHONY: quickstart test check lint typecheck unit deps system-deps bench clean
 

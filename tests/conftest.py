@@ -5,9 +5,12 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +40,8 @@ class Server:
     state_dir: Path
     port: int
     env: dict[str, str]
+    prefix: str = "pc"
+    cidr: str = "172.31.0.0/16"
     access_key_id: str = ""
     secret: str = ""
     process: subprocess.Popen[bytes] | None = None
@@ -65,6 +70,11 @@ class Server:
             except OSError:
                 time.sleep(0.05)
         raise AssertionError(f"server did not start: {self.log.read_text()}")
+
+    def remove(self) -> None:
+        """Stop the server and delete its state directory."""
+        self.stop()
+        shutil.rmtree(self.state_dir.parent, ignore_errors=True)
 
     def stop(self, kill: bool = False) -> None:
         """Stop the server (SIGKILL when ``kill``)."""
@@ -107,14 +117,24 @@ class Server:
 
 
 def make_server(tmp: Path) -> Server:
-    """Initialize a cloud in ``tmp`` (runs ``pocketcloud init``); not yet started."""
+    """Initialize a cloud in ``tmp`` (runs ``pocketcloud init``); not yet started.
+
+    Each test cloud has its own port, host-object prefix and VPC CIDR, so it can run
+    beside a developer's cloud and beside other test clouds.
+    """
     port = free_port()
+    # instances' root (host uid 100000) must traverse to the state directory: pytest's
+    # temporary directories are private, so the state lives under /var/tmp
+    state = Path(tempfile.mkdtemp(prefix="pocketcloud-test-", dir="/var/tmp")) / "state"
+    state.parent.chmod(0o711)
+    prefix = "t" + secrets.token_hex(2)
+    cidr = f"10.{secrets.randbelow(150) + 100}.0.0/16"
     env = dict(os.environ)
     env.update(
         {
             "AWS_CONFIG_FILE": str(tmp / "aws" / "config"),
             "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "aws" / "credentials"),
-            "POCKETCLOUD_HOME": str(tmp / "state"),
+            "POCKETCLOUD_HOME": str(state),
             "HOME": str(tmp),
         }
     )
@@ -135,8 +155,12 @@ def make_server(tmp: Path) -> Server:
             str(port),
             "--profile",
             PROFILE,
+            "--imds-port",
+            str(free_port()),
             "--vpc-cidr",
-            "172.31.0.0/16",
+            cidr,
+            "--prefix",
+            prefix,
         ],
         env=env,
         check=True,
@@ -145,7 +169,7 @@ def make_server(tmp: Path) -> Server:
     )
     creds = configparser.RawConfigParser()
     creds.read(tmp / "aws" / "credentials")
-    server = Server(tmp / "state", port, env)
+    server = Server(state, port, env, prefix=prefix, cidr=cidr)
     server.access_key_id = creds.get(PROFILE, "aws_access_key_id")
     server.secret = creds.get(PROFILE, "aws_secret_access_key")
     return server
@@ -157,7 +181,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = make_server(tmp_path_factory.mktemp("cloud"))
     srv.start()
     yield srv
-    srv.stop()
+    srv.remove()
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,8 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    #: where the instance metadata service listens (instances' 169.254.169.254:80 leads here)
+    imds_port: int = DEFAULT_PORT + 1
     region: str = DEFAULT_REGION
     vpc_cidr: str = "172.31.0.0/16"
     prefix: str = "pc"
@@ -68,6 +70,10 @@ class Paths:
     @property
     def logfile(self) -> Path:
         return self.root / "pocketcloud.log"
+
+    @property
+    def instances(self) -> Path:
+        return self.root / "instances"
 
     @property
     def keys(self) -> Path:

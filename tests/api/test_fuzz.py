@@ -105,7 +105,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = make_server(tmp_path_factory.mktemp("fuzz"))
     srv.start()
     yield srv
-    srv.stop()
+    srv.remove()
 
 
 class Sender:

@@ -16,7 +16,7 @@ def own_server(tmp_path: Path) -> Iterator[Server]:
     srv = make_server(tmp_path)
     srv.start()
     yield srv
-    srv.stop()
+    srv.remove()
 
 
 class TestRestart:

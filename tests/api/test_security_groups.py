@@ -19,12 +19,12 @@ def _ssh(port: int = 22, cidr: str = "0.0.0.0/0") -> dict[str, Any]:
 
 
 class TestDefaultNetwork:
-    def test_default_vpc_and_subnets(self, ec2: Any) -> None:
+    def test_default_vpc_and_subnets(self, server: Server, ec2: Any) -> None:
         """A new account has one default VPC and a default subnet in each zone."""
         vpcs = ec2.describe_vpcs()["Vpcs"]
         assert len(vpcs) == 1
         assert vpcs[0]["IsDefault"] is True
-        assert vpcs[0]["CidrBlock"] == "172.31.0.0/16"
+        assert vpcs[0]["CidrBlock"] == server.cidr
         subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpcs[0]["VpcId"]]}])[
             "Subnets"
         ]

@@ -48,6 +48,13 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "TerminateInstances",
         "StartInstances",
         "StopInstances",
+        "RebootInstances",
+        "DescribeInstanceStatus",
+        "GetConsoleOutput",
+        "DescribeInstanceTypes",
+        "ModifyInstanceAttribute",
+        "DescribeInstanceAttribute",
+        "DescribeImages",
     ),
     "iam": (
         "CreateUser",

@@ -12,13 +12,20 @@ nothing else ever reaches the client.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from pocketcloud import ids
-from pocketcloud.api import ec2, ec2_security_groups, iam, sigv4, sts  # noqa: F401 (register handlers)
+from pocketcloud.api import (  # noqa: F401 (importing registers the handlers)
+    ec2,
+    ec2_instances,
+    ec2_security_groups,
+    iam,
+    sigv4,
+    sts,
+)
 from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call, Registry
 from pocketcloud.api.codec import codec_for
@@ -54,13 +61,21 @@ class Request:
 class Api:
     """The control plane's HTTP API (ASGI 3)."""
 
-    def __init__(self, cloud: Cloud, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        cloud: Cloud,
+        clock: Callable[[], datetime] | None = None,
+        on_startup: Sequence[Callable[[], Awaitable[object]]] = (),
+        on_shutdown: Sequence[Callable[[], object]] = (),
+    ) -> None:
         self.cloud = cloud
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.on_startup = list(on_startup)
+        self.on_shutdown = list(on_shutdown)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await self._lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -76,6 +91,32 @@ class Api:
         request = Request(http, client[0])
         status, payload = self.handle(request, too_big)
         await _respond(send, status, payload, request.request_id)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """Start-up hooks (e.g. the metadata server) and shutdown steps, in the server's loop.
+
+        Shutdown steps run here because uvicorn re-raises SIGTERM once it has shut
+        down, so code after ``uvicorn.run`` never runs on a signal.
+        """
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    for hook in self.on_startup:
+                        await hook()
+                except Exception as exc:  # reported to uvicorn, which exits
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for stop in self.on_shutdown:
+                    try:
+                        stop()
+                    except Exception:
+                        log.exception("shutdown step failed")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
     def handle(self, request: Request, too_big: bool = False) -> tuple[int, bytes]:
         """Run the whole chain for one request; always returns an AWS-format answer."""
@@ -240,13 +281,3 @@ async def _respond(send: Send, status: int, payload: bytes, request_id: str) -> 
         }
     )
     await send({"type": "http.response.body", "body": payload})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

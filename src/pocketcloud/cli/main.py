@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from pocketcloud.cli import image as image_cli
 from pocketcloud.config import Paths, Settings, load_settings, state_dir
 from pocketcloud.host import daemon
 
@@ -21,6 +22,7 @@ app = typer.Typer(
     help="An EC2-compatible cloud on one Linux machine.", no_args_is_help=True, add_completion=False
 )
 console = Console(soft_wrap=True)
+app.add_typer(image_cli.app, name="image")
 StateDir = Annotated[
     Path | None,
     typer.Option(
@@ -37,8 +39,12 @@ def _paths(explicit: Path | None) -> Paths:
 def init(
     state: StateDir = None,
     port: Annotated[int | None, typer.Option(help="API port")] = None,
+    imds_port: Annotated[int | None, typer.Option(help="Metadata service port")] = None,
     region: Annotated[str | None, typer.Option(help="Region name")] = None,
     vpc_cidr: Annotated[str | None, typer.Option(help="CIDR of the default VPC")] = None,
+    prefix: Annotated[
+        str | None, typer.Option(help="Prefix of every host object (1-6 lowercase letters/digits)")
+    ] = None,
     profile: Annotated[str, typer.Option(help="AWS CLI profile to write")] = "pocketcloud",
 ) -> None:
     """Create the state directory, the account, the admin user and an AWS CLI profile."""
@@ -46,7 +52,18 @@ def init(
     from pocketcloud.services.account import initialize  # noqa: PLC0415
 
     paths = _paths(state)
-    settings = Settings().with_overrides(port=port, region=region, vpc_cidr=vpc_cidr)
+    if prefix is not None and not (
+        prefix.isascii() and prefix.isalnum() and prefix.islower() and 1 <= len(prefix) <= 6
+    ):
+        console.print("[red]--prefix must be 1-6 lowercase letters or digits[/]")
+        raise typer.Exit(2)
+    settings = Settings().with_overrides(
+        port=port,
+        imds_port=imds_port or (port + 1 if port else None),
+        region=region,
+        vpc_cidr=vpc_cidr,
+        prefix=prefix,
+    )
     cloud, credentials = initialize(paths.root, settings)
     if credentials is None:
         console.print(
@@ -76,6 +93,9 @@ def serve(
     import uvicorn  # noqa: PLC0415
 
     from pocketcloud.api.app import Api  # noqa: PLC0415
+    from pocketcloud.api.imds import MetadataServer  # noqa: PLC0415
+    from pocketcloud.host.network import GATEWAY  # noqa: PLC0415
+    from pocketcloud.reconcile import Reconciler, teardown  # noqa: PLC0415
     from pocketcloud.services.account import open_cloud  # noqa: PLC0415
 
     paths = _paths(state)
@@ -88,16 +108,27 @@ def serve(
         raise typer.Exit(1)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     daemon.write_pid(paths.pidfile)
+    reconciler = Reconciler(cloud)
+    reconciler.start()
+    metadata = MetadataServer(cloud)
     try:
         uvicorn.run(
-            Api(cloud),
+            Api(
+                cloud,
+                on_startup=[lambda: metadata.serve(GATEWAY, cloud.settings.imds_port)],
+                on_shutdown=[
+                    reconciler.close,
+                    lambda: teardown(cloud),
+                    lambda: daemon.remove_pid(paths.pidfile),
+                ],
+            ),
             host=cloud.settings.host,
             port=cloud.settings.port,
             log_level="warning",
             access_log=False,
             lifespan="on",
         )
-    finally:
+    finally:  # not reached on SIGTERM (see Api._lifespan); the pidfile check copes
         daemon.remove_pid(paths.pidfile)
         cloud.store.close()
 
@@ -126,12 +157,21 @@ def up(state: StateDir = None) -> None:
 def down(state: StateDir = None) -> None:
     """Stop the control plane; the state directory keeps every record."""
     paths = _paths(state)
+    from pocketcloud.reconcile import teardown  # noqa: PLC0415
+    from pocketcloud.services.account import open_cloud  # noqa: PLC0415
+
     pid = daemon.read_pid(paths.pidfile)
     if pid is None:
         console.print("pocketcloud is not running")
-        return
-    daemon.stop(pid)
-    console.print(f"pocketcloud stopped (pid {pid})")
+    else:
+        daemon.stop(pid, grace=60)
+        console.print(f"pocketcloud stopped (pid {pid})")
+    if paths.database.exists():
+        cloud = open_cloud(paths.root)
+        removed = teardown(cloud)
+        cloud.store.close()
+        if removed:
+            console.print(f"removed {len(removed)} host objects of this cloud")
 
 
 @app.command()

@@ -47,8 +47,13 @@ def initialize(root: Path, settings: Settings) -> tuple[Cloud, AdminCredentials 
     time, and None when the cloud was already initialized.
     """
     paths = Paths(root)
-    paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # 0711: instances' user-namespace root (host uid 100000) must traverse to its workdir,
+    # but may not list the directory; every file in it is private (0600).
+    paths.root.mkdir(parents=True, exist_ok=True)
+    paths.root.chmod(0o711)
     paths.keys.mkdir(exist_ok=True, mode=0o700)
+    paths.instances.mkdir(exist_ok=True)
+    paths.instances.chmod(0o711)
     store = Store(paths.database)
     existing = store.get_meta("account_id")
     if existing is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,14 @@ class Cloud:
     def zones(self) -> list[str]:
         """The availability zones of the cloud's region."""
         return [f"{self.region}{letter}" for letter in "abc"]
+
+    #: called after a change the host must follow (the server sets it to wake the reconciler)
+    on_change: Callable[[], None] | None = None
+
+    def wake(self) -> None:
+        """Tell the reconciler that desired state changed."""
+        if self.on_change is not None:
+            self.on_change()
 
     def iam_changed(self) -> None:
         """Invalidate every cache that depends on IAM state."""

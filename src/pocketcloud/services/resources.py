@@ -29,6 +29,7 @@ KINDS: dict[str, Kind] = {
     ),
     "vpc": Kind("vpc", "vpcs", "vpc_id", "InvalidVpcID.NotFound"),
     "subnet": Kind("subnet", "subnets", "subnet_id", "InvalidSubnetID.NotFound"),
+    "i": Kind("instance", "instances", "instance_id", "InvalidInstanceID.NotFound"),
 }
 
 

@@ -117,6 +117,40 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (resource_id, key)
     );
     """,
+    # 2: instances
+    """
+    CREATE TABLE reservations (
+        reservation_id TEXT PRIMARY KEY,
+        client_token TEXT UNIQUE,
+        requester TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE instances (
+        instance_id TEXT PRIMARY KEY,
+        reservation_id TEXT NOT NULL REFERENCES reservations(reservation_id),
+        launch_index INTEGER NOT NULL,
+        image_id TEXT NOT NULL,
+        instance_type TEXT NOT NULL,
+        key_name TEXT,
+        public_key TEXT,
+        subnet_id TEXT NOT NULL REFERENCES subnets(subnet_id),
+        private_ip TEXT NOT NULL,
+        state TEXT NOT NULL,
+        state_reason TEXT NOT NULL DEFAULT '',
+        user_data BLOB,
+        launch_time TEXT NOT NULL,
+        state_changed TEXT NOT NULL,
+        reboot_requested INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX instances_state ON instances(state);
+    CREATE TABLE instance_groups (
+        instance_id TEXT NOT NULL REFERENCES instances(instance_id) ON DELETE CASCADE,
+        group_id TEXT NOT NULL REFERENCES security_groups(group_id),
+        position INTEGER NOT NULL,
+        PRIMARY KEY (instance_id, group_id)
+    );
+    CREATE INDEX instance_groups_group ON instance_groups(group_id);
+    """,
 )
 
 VERSION = len(MIGRATIONS)

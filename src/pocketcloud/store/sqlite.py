@@ -32,6 +32,7 @@ class Store:
 
     def __init__(self, path: Path | str, durability: str = "normal") -> None:
         self.path = Path(path)
+        self.path.touch(mode=0o600, exist_ok=True)
         self._db = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=30
         )

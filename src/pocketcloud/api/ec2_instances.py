@@ -1,0 +1,315 @@
+"""EC2 instance and image wire handlers (registered on the EC2 registry)."""
+
+from __future__ import annotations
+
+import base64
+
+from pocketcloud.api.call import Call, Params, Result
+from pocketcloud.api.ec2_common import filters_of, registry, tag_dict, tag_list
+from pocketcloud.errors import InvalidParameterValue
+from pocketcloud.host import runtime
+from pocketcloud.services import images, instance_actions, instance_types, instances
+from pocketcloud.services import security_groups as sg
+from pocketcloud.services.instance_actions import StateChange
+from pocketcloud.services.instances import Instance, LaunchRequest, Reservation
+from pocketcloud.services.lifecycle import LIVE, State
+
+
+def _state(state: State) -> Result:
+    return {"Code": state.code, "Name": state.value}
+
+
+def _group_names(call: Call, instance: Instance) -> list[Result]:
+    return [
+        {"GroupId": gid, "GroupName": sg.get(call.cloud, gid).name} for gid in instance.group_ids
+    ]
+
+
+def instance_view(call: Call, i: Instance) -> Result:
+    """An Instance structure as EC2 returns it."""
+    itype = instance_types.lookup(i.instance_type)
+    public = i.private_ip if i.state in LIVE else None
+    out: Result = {
+        "InstanceId": i.instance_id,
+        "ImageId": i.image_id,
+        "State": _state(i.state),
+        "PrivateDnsName": f"{i.hostname}.ec2.internal",
+        "PublicDnsName": public or "",
+        "StateTransitionReason": i.state_reason,
+        "KeyName": i.key_name,
+        "AmiLaunchIndex": i.launch_index,
+        "ProductCodes": [],
+        "InstanceType": i.instance_type,
+        "LaunchTime": i.launch_time,
+        "Placement": {"AvailabilityZone": i.zone, "GroupName": "", "Tenancy": "default"},
+        "Monitoring": {"State": "disabled"},
+        "SubnetId": i.subnet_id,
+        "VpcId": i.vpc_id,
+        "PrivateIpAddress": i.private_ip,
+        "PublicIpAddress": public,
+        "Architecture": "x86_64",
+        "RootDeviceType": "instance-store",
+        "RootDeviceName": "/dev/xvda",
+        "BlockDeviceMappings": [],
+        "VirtualizationType": "hvm",
+        "Hypervisor": "xen",
+        "SecurityGroups": _group_names(call, i),
+        "SourceDestCheck": True,
+        "Tags": tag_list(i.tags),
+        "PlatformDetails": "Linux/UNIX",
+        "CpuOptions": {"CoreCount": itype.vcpus, "ThreadsPerCore": 1},
+        "MetadataOptions": {
+            "State": "applied",
+            "HttpTokens": "optional",
+            "HttpEndpoint": "enabled",
+            "HttpPutResponseHopLimit": 1,
+        },
+    }
+    if i.state is State.PENDING:
+        out["StateReason"] = {"Code": "pending", "Message": "pending"}
+    elif i.state is State.TERMINATED:
+        out["StateReason"] = {
+            "Code": "Client.UserInitiatedShutdown",
+            "Message": "Client.UserInitiatedShutdown: User initiated shutdown",
+        }
+    return out
+
+
+def _reservation(call: Call, r: Reservation) -> Result:
+    groups = _group_names(call, r.instances[0]) if r.instances else []
+    return {
+        "ReservationId": r.reservation_id,
+        "OwnerId": call.cloud.account_id,
+        "Groups": groups,
+        "Instances": [instance_view(call, i) for i in r.instances],
+    }
+
+
+def _instance_tags(p: Params) -> dict[str, str]:
+    wanted: dict[str, str] = {}
+    for spec in p.get("TagSpecifications", []):
+        kind = spec.get("ResourceType")
+        if kind == "instance":
+            wanted.update(tag_dict(spec.get("Tags", [])))
+        elif kind not in ("volume", "network-interface"):
+            raise InvalidParameterValue(
+                f"'{kind}' is not a valid taggable resource type for this operation."
+            )
+    return wanted
+
+
+@registry.op("RunInstances")
+def run_instances(call: Call, p: Params) -> Result:
+    request = LaunchRequest(
+        image_id=p["ImageId"],
+        instance_type=p.get("InstanceType") or "t3.micro",
+        key_name=p.get("KeyName"),
+        group_ids=p.get("SecurityGroupIds", []),
+        group_names=p.get("SecurityGroups", []),
+        subnet_id=p.get("SubnetId"),
+        zone=(p.get("Placement") or {}).get("AvailabilityZone"),
+        private_ip=p.get("PrivateIpAddress"),
+        user_data=p.get("UserData"),
+        min_count=p["MinCount"],
+        max_count=p["MaxCount"],
+        tags=_instance_tags(p),
+        client_token=p.get("ClientToken"),
+    )
+    reservation = instances.run_instances(call.cloud, request, call.principal.arn)
+    call.cloud.wake()
+    return _reservation(call, reservation)
+
+
+@registry.op("DescribeInstances")
+def describe_instances(call: Call, p: Params) -> Result:
+    found, token = instances.describe_instances(
+        call.cloud,
+        p.get("InstanceIds", []),
+        filters_of(p),
+        p.get("MaxResults"),
+        p.get("NextToken"),
+    )
+    return {"Reservations": [_reservation(call, r) for r in found], "NextToken": token}
+
+
+def _changes(changes: list[StateChange]) -> list[Result]:
+    return [
+        {
+            "InstanceId": c.instance_id,
+            "PreviousState": _state(c.previous),
+            "CurrentState": _state(c.current),
+        }
+        for c in changes
+    ]
+
+
+@registry.op("StartInstances")
+def start_instances(call: Call, p: Params) -> Result:
+    changes = instance_actions.start_instances(call.cloud, p["InstanceIds"])
+    return {"StartingInstances": _changes(changes)}
+
+
+@registry.op("StopInstances")
+def stop_instances(call: Call, p: Params) -> Result:
+    changes = instance_actions.stop_instances(call.cloud, p["InstanceIds"])
+    return {"StoppingInstances": _changes(changes)}
+
+
+@registry.op("TerminateInstances")
+def terminate_instances(call: Call, p: Params) -> Result:
+    changes = instance_actions.terminate_instances(call.cloud, p["InstanceIds"])
+    return {"TerminatingInstances": _changes(changes)}
+
+
+@registry.op("RebootInstances")
+def reboot_instances(call: Call, p: Params) -> Result:
+    instance_actions.reboot_instances(call.cloud, p["InstanceIds"])
+    return {}
+
+
+@registry.op("DescribeInstanceStatus")
+def describe_instance_status(call: Call, p: Params) -> Result:
+    found, token = instances.describe_instances(
+        call.cloud,
+        p.get("InstanceIds", []),
+        filters_of(p),
+        p.get("MaxResults"),
+        p.get("NextToken"),
+    )
+    everything = bool(p.get("IncludeAllInstances"))
+    statuses = []
+    for reservation in found:
+        for i in reservation.instances:
+            if i.state is not State.RUNNING and not everything:
+                continue
+            ok = "ok" if i.state is State.RUNNING else "not-applicable"
+            statuses.append(
+                {
+                    "InstanceId": i.instance_id,
+                    "AvailabilityZone": i.zone,
+                    "InstanceState": _state(i.state),
+                    "InstanceStatus": {
+                        "Status": ok,
+                        "Details": [
+                            {"Name": "reachability", "Status": "passed" if ok == "ok" else ok}
+                        ],
+                    },
+                    "SystemStatus": {
+                        "Status": ok,
+                        "Details": [
+                            {"Name": "reachability", "Status": "passed" if ok == "ok" else ok}
+                        ],
+                    },
+                }
+            )
+    return {"InstanceStatuses": statuses, "NextToken": token}
+
+
+@registry.op("GetConsoleOutput")
+def get_console_output(call: Call, p: Params) -> Result:
+    instance = instances.require(call.cloud, [p["InstanceId"]])[0]
+    text = runtime.console_output(call.cloud.paths.instances / instance.instance_id)
+    return {
+        "InstanceId": instance.instance_id,
+        "Timestamp": instance.state_changed,
+        "Output": base64.b64encode(text).decode() if text else None,
+    }
+
+
+@registry.op("DescribeInstanceTypes")
+def describe_instance_types(call: Call, p: Params) -> Result:
+    wanted = p.get("InstanceTypes") or sorted(instance_types.TYPES)
+    found = [instance_types.lookup(name) for name in wanted]
+    return {
+        "InstanceTypes": [
+            {
+                "InstanceType": t.name,
+                "CurrentGeneration": True,
+                "FreeTierEligible": t.name in ("t2.micro", "t3.micro"),
+                "SupportedUsageClasses": ["on-demand"],
+                "SupportedRootDeviceTypes": ["instance-store"],
+                "BareMetal": False,
+                "Hypervisor": "xen",
+                "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]},
+                "VCpuInfo": {
+                    "DefaultVCpus": t.vcpus,
+                    "DefaultCores": t.vcpus,
+                    "DefaultThreadsPerCore": 1,
+                },
+                "MemoryInfo": {"SizeInMiB": t.memory_mib},
+                "BurstablePerformanceSupported": True,
+            }
+            for t in found
+        ]
+    }
+
+
+@registry.op("ModifyInstanceAttribute")
+def modify_instance_attribute(call: Call, p: Params) -> Result:
+    instance_type = (p.get("InstanceType") or {}).get("Value")
+    user_data = (p.get("UserData") or {}).get("Value")
+    if p.get("Attribute") == "instanceType":
+        instance_type = p.get("Value")
+    if isinstance(user_data, bytes):
+        user_data = base64.b64encode(user_data).decode()
+    groups = p.get("Groups")
+    instance_actions.modify_instance_attribute(
+        call.cloud,
+        p["InstanceId"],
+        instance_type=instance_type,
+        group_ids=groups if groups else None,
+        user_data=user_data,
+    )
+    return {}
+
+
+@registry.op("DescribeInstanceAttribute")
+def describe_instance_attribute(call: Call, p: Params) -> Result:
+    attribute = p["Attribute"]
+    instance_actions.check_attribute(attribute)
+    instance = instances.require(call.cloud, [p["InstanceId"]])[0]
+    out: Result = {"InstanceId": instance.instance_id}
+    if attribute == "instanceType":
+        out["InstanceType"] = {"Value": instance.instance_type}
+    elif attribute == "userData":
+        out["UserData"] = {
+            "Value": instance_actions.encoded_user_data(call.cloud, instance.instance_id)
+        }
+    elif attribute == "groupSet":
+        out["Groups"] = _group_names(call, instance)
+    elif attribute == "disableApiTermination":
+        out["DisableApiTermination"] = {"Value": False}
+    elif attribute == "instanceInitiatedShutdownBehavior":
+        out["InstanceInitiatedShutdownBehavior"] = {"Value": "stop"}
+    elif attribute == "rootDeviceName":
+        out["RootDeviceName"] = {"Value": "/dev/xvda"}
+    return out
+
+
+@registry.op("DescribeImages")
+def describe_images(call: Call, p: Params) -> Result:
+    found = images.describe_images(call.cloud, p.get("ImageIds", []), filters_of(p))
+    return {
+        "Images": [
+            {
+                "ImageId": v.image_id,
+                "Name": v.name,
+                "Description": v.description,
+                "State": v.state,
+                "Architecture": v.architecture,
+                "CreationDate": v.created or None,
+                "OwnerId": call.cloud.account_id,
+                "ImageOwnerAlias": "pocketcloud",
+                "Public": True,
+                "ImageType": "machine",
+                "RootDeviceType": "instance-store",
+                "RootDeviceName": "/dev/xvda",
+                "VirtualizationType": "hvm",
+                "Hypervisor": "xen",
+                "PlatformDetails": "Linux/UNIX",
+                "BlockDeviceMappings": [],
+                "ProductCodes": [],
+            }
+            for v in found
+        ]
+    }

@@ -1,0 +1,252 @@
+"""The reconciler: makes the host match the desired state in the store.
+
+It runs in the server process on a thread of its own: at start-up, whenever an
+API call changes something (``wake``), and every few seconds. Each pass reads the
+store (briefly), does the slow host work without holding the store, and settles
+transitional states with compare-and-set updates, so an API call that changed
+an instance meanwhile is never overwritten. Host objects of this cloud's prefix
+that no instance accounts for are removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+from pocketcloud.host import images as host_images
+from pocketcloud.host import runtime
+from pocketcloud.host.run import HostError
+from pocketcloud.services import images, instance_types, instances
+from pocketcloud.services.context import Cloud, now
+from pocketcloud.services.instances import Instance
+from pocketcloud.services.lifecycle import State, settled
+
+log = logging.getLogger("pocketcloud.reconcile")
+
+PERIOD = 5.0
+TERMINATED_TTL = timedelta(hours=1)
+
+
+def workdir(cloud: Cloud, instance_id: str) -> Path:
+    """Where an instance's upper layer, console log and runtime files live."""
+    return cloud.paths.instances / instance_id
+
+
+def spec_for(
+    cloud: Cloud, instance: Instance, rootfs: Path, user_data: bytes | None, login_user: str
+) -> runtime.InstanceSpec:
+    """The host-side description of an instance (pure)."""
+    itype = instance_types.lookup(instance.instance_type)
+    prefix_len = int(
+        cloud.store.scalar(
+            "SELECT cidr FROM subnets WHERE subnet_id = ?", (instance.subnet_id,)
+        ).split("/")[1]
+    )
+    return runtime.InstanceSpec(
+        instance_id=instance.instance_id,
+        prefix=cloud.settings.prefix,
+        workdir=workdir(cloud, instance.instance_id),
+        rootfs=rootfs,
+        private_ip=instance.private_ip,
+        prefix_len=prefix_len,
+        hostname=instance.hostname,
+        login_user=login_user,
+        authorized_key=instance.public_key or "",
+        user_data=user_data,
+        memory_bytes=itype.memory_bytes,
+        cpus=itype.cpus(),
+        pids_max=itype.pids_max,
+        metadata_port=cloud.settings.imds_port,
+    )
+
+
+class Reconciler:
+    """Drives instances toward their stored state on a background thread."""
+
+    def __init__(self, cloud: Cloud, workers: int = 8) -> None:
+        self.cloud = cloud
+        self._event = threading.Event()
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile")
+        self._busy: dict[str, Future[None]] = {}
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, name="reconciler", daemon=True)
+        self._image_lock = threading.Lock()
+
+    def start(self) -> None:
+        """Begin reconciling (a first pass runs at once)."""
+        self.cloud.on_change = self.wake
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Ask for a pass soon (called after every API change)."""
+        self._event.set()
+
+    def close(self, timeout: float = 30) -> None:
+        """Stop the loop and wait for host work in flight; instances keep running."""
+        self._stop.set()
+        self._event.set()
+        self._thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._event.clear()
+            try:
+                self.pass_once()
+            except Exception:
+                log.exception("reconcile pass failed")
+            self._event.wait(PERIOD)
+
+    def pass_once(self) -> None:
+        """One pass: act on every instance not already being acted on; sweep orphans."""
+        current = instances.load(self.cloud)
+        for instance in current:
+            self._submit(instance)
+        keep = {i.instance_id for i in current if i.state is not State.TERMINATED}
+        with self._lock:
+            keep |= set(self._busy)
+        removed = runtime.remove_host_objects(self.cloud.settings.prefix, keep)
+        if removed:
+            log.info("removed orphaned host objects: %s", ", ".join(removed))
+        self._purge_terminated()
+
+    def _submit(self, instance: Instance) -> None:
+        with self._lock:
+            running = self._busy.get(instance.instance_id)
+            if running is not None and not running.done():
+                return
+            future = self._pool.submit(self._act, instance)
+            self._busy[instance.instance_id] = future
+        future.add_done_callback(partial(self._done, instance.instance_id))
+
+    def _done(self, instance_id: str, _future: object = None) -> None:
+        with self._lock:
+            future = self._busy.get(instance_id)
+            if future is not None and future.done():
+                del self._busy[instance_id]
+
+    def _act(self, instance: Instance) -> None:
+        try:
+            ACTIONS[instance.state](self, instance)
+        except HostError as error:
+            log.error("%s: host work failed: %s", instance.instance_id, error)
+        except Exception:
+            log.exception("%s: reconcile failed", instance.instance_id)
+
+    # --- per-state actions ---------------------------------------------------------------
+
+    def _spec(self, instance: Instance) -> runtime.InstanceSpec:
+        image = self._image(instance.image_id)
+        raw = self.cloud.store.scalar(
+            "SELECT user_data FROM instances WHERE instance_id = ?", (instance.instance_id,)
+        )
+        user_data = None if raw is None else bytes(raw)
+        return spec_for(self.cloud, instance, image.rootfs, user_data, image.login_user)
+
+    def _image(self, image_id: str) -> host_images.Image:
+        cache = images.cache(self.cloud)
+        found = host_images.find_image(cache, image_id)
+        if found is not None:
+            return found
+        view = images.require(self.cloud, image_id)
+        with self._image_lock:
+            log.info("building image %s on first use", view.name)
+            return host_images.build_image(cache, view.name, progress=log.info)
+
+    def _ensure_running(self, instance: Instance) -> None:
+        spec = self._spec(instance)
+        if not runtime.is_running(spec):
+            runtime.stop(spec)  # clears what a crash mid-start may have left
+            runtime.start(spec)
+        self._settle(instance, State.RUNNING)
+
+    def _running(self, instance: Instance) -> None:
+        reboot = self.cloud.store.scalar(
+            "SELECT reboot_requested FROM instances WHERE instance_id = ?",
+            (instance.instance_id,),
+        )
+        spec = self._spec(instance)
+        if reboot:
+            runtime.stop(spec)
+            self.cloud.store.execute(
+                "UPDATE instances SET reboot_requested = 0 WHERE instance_id = ?",
+                (instance.instance_id,),
+            )
+        if not runtime.is_running(spec):
+            log.info("%s: (re)starting its machine", instance.instance_id)
+            runtime.start(spec)
+
+    def _stopping(self, instance: Instance) -> None:
+        runtime.stop(self._bare_spec(instance))
+        self._settle(instance, State.STOPPED)
+
+    def _stopped(self, instance: Instance) -> None:
+        spec = self._bare_spec(instance)
+        if runtime.is_running(spec):
+            runtime.stop(spec)
+
+    def _shutting_down(self, instance: Instance) -> None:
+        runtime.destroy(self._bare_spec(instance))
+        self._settle(instance, State.TERMINATED)
+
+    def _terminated(self, instance: Instance) -> None:
+        if workdir(self.cloud, instance.instance_id).exists():
+            runtime.destroy(self._bare_spec(instance))
+
+    def _bare_spec(self, instance: Instance) -> runtime.InstanceSpec:
+        """A spec good enough to find and remove an instance's host objects (no image)."""
+        return spec_for(self.cloud, instance, Path("/nonexistent"), None, "admin")
+
+    def _settle(self, instance: Instance, target: State) -> None:
+        """Compare-and-set: move on only if nobody changed the state meanwhile."""
+        assert settled(instance.state) is target or instance.state is target
+        if instance.state is target:
+            return
+        self.cloud.store.execute(
+            "UPDATE instances SET state = ?, state_changed = ? WHERE instance_id = ? AND state = ?",
+            (target.value, now(), instance.instance_id, instance.state.value),
+        )
+
+    def _purge_terminated(self) -> None:
+        cutoff = (datetime.now(UTC) - TERMINATED_TTL).isoformat(timespec="milliseconds")
+        cutoff = cutoff.replace("+00:00", "Z")
+        with self.cloud.store.transaction():
+            doomed = [
+                r["instance_id"]
+                for r in self.cloud.store.all(
+                    "SELECT instance_id FROM instances WHERE state = 'terminated' "
+                    "AND state_changed < ?",
+                    (cutoff,),
+                )
+            ]
+            for instance_id in doomed:
+                self.cloud.store.execute("DELETE FROM tags WHERE resource_id = ?", (instance_id,))
+                self.cloud.store.execute(
+                    "DELETE FROM instances WHERE instance_id = ?", (instance_id,)
+                )
+
+
+def teardown(cloud: Cloud) -> list[str]:
+    """Stop every instance machine of this cloud and remove all its host objects.
+
+    The store keeps every record (running instances start again on the next ``up``).
+    Needs root.
+    """
+    return runtime.remove_host_objects(cloud.settings.prefix, keep=set())
+
+
+Action = Callable[[Reconciler, Instance], None]
+ACTIONS: dict[State, Action] = {
+    State.PENDING: Reconciler._ensure_running,
+    State.RUNNING: Reconciler._running,
+    State.STOPPING: Reconciler._stopping,
+    State.STOPPED: Reconciler._stopped,
+    State.SHUTTING_DOWN: Reconciler._shutting_down,
+    State.TERMINATED: Reconciler._terminated,
+}

@@ -1,0 +1,389 @@
+"""Instances: RunInstances and DescribeInstances (state changes are in instance_actions).
+
+The API records what the user wants; the reconciler makes the host match it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+from pocketcloud import ids
+from pocketcloud.errors import ClientError, InvalidParameterValue
+from pocketcloud.services import filters, images, instance_types, keypairs, network, tags
+from pocketcloud.services import security_groups as sg
+from pocketcloud.services.context import Cloud, now
+from pocketcloud.services.lifecycle import State
+from pocketcloud.store.sqlite import Row
+
+MAX_USER_DATA = 16 * 1024
+MAX_LIVE_INSTANCES = 256
+FILTERS = (
+    "instance-id",
+    "instance-state-name",
+    "instance-state-code",
+    "key-name",
+    "image-id",
+    "private-ip-address",
+    "ip-address",
+    "instance-type",
+    "vpc-id",
+    "subnet-id",
+    "availability-zone",
+    "reservation-id",
+    "instance.group-id",
+    "instance.group-name",
+    "group-id",
+    "private-dns-name",
+    "dns-name",
+)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One instance as stored, with its groups and tags."""
+
+    instance_id: str
+    reservation_id: str
+    launch_index: int
+    image_id: str
+    instance_type: str
+    key_name: str | None
+    public_key: str | None
+    subnet_id: str
+    vpc_id: str
+    zone: str
+    private_ip: str
+    state: State
+    state_reason: str
+    launch_time: str
+    state_changed: str
+    group_ids: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def hostname(self) -> str:
+        """EC2's resource name for the instance: ``ip-10-0-0-5``."""
+        return "ip-" + self.private_ip.replace(".", "-")
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    """What RunInstances asks for, in domain terms."""
+
+    image_id: str
+    instance_type: str = "t3.micro"
+    key_name: str | None = None
+    group_ids: Sequence[str] = ()
+    group_names: Sequence[str] = ()
+    subnet_id: str | None = None
+    zone: str | None = None
+    private_ip: str | None = None
+    user_data: str | None = None  # base64, as on the wire
+    min_count: int = 1
+    max_count: int = 1
+    tags: Mapping[str, str] = field(default_factory=dict)
+    client_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The instances one RunInstances call launched."""
+
+    reservation_id: str
+    instances: list[Instance]
+
+
+def decode_user_data(text: str | None) -> bytes | None:
+    """User data arrives base64-encoded; InvalidParameterValue if it is not."""
+    if not text:
+        return None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidParameterValue("Invalid BASE64 encoding of user data.") from exc
+    if len(raw) > MAX_USER_DATA:
+        raise InvalidParameterValue("User data is limited to 16384 bytes")
+    return raw
+
+
+def _check_counts(request: LaunchRequest) -> None:
+    if request.min_count < 1 or request.max_count < 1:
+        raise InvalidParameterValue("MinCount and MaxCount must each be at least 1")
+    if request.min_count > request.max_count:
+        raise InvalidParameterValue("MinCount must be less than or equal to MaxCount")
+
+
+def _subnet(cloud: Cloud, request: LaunchRequest) -> network.Subnet:
+    if request.subnet_id:
+        return network.require_subnet(cloud, request.subnet_id)
+    subnets, _ = network.describe_subnets(cloud, [], [], None, None)
+    defaults = sorted((s for s in subnets if s.default_for_az), key=lambda s: s.zone)
+    if request.zone:
+        defaults = [s for s in defaults if s.zone == request.zone]
+        if not defaults:
+            raise InvalidParameterValue(f"Invalid availability zone: [{request.zone}]")
+    if not defaults:
+        raise ClientError("VPCIdNotSpecified", "No default VPC for this user")
+    return defaults[0]
+
+
+def _groups(cloud: Cloud, request: LaunchRequest, vpc_id: str) -> list[str]:
+    wanted = [sg.resolve(cloud, gid, None) for gid in request.group_ids]
+    wanted += [sg.resolve(cloud, None, name) for name in request.group_names]
+    for group_id in wanted:
+        if sg.get(cloud, group_id).vpc_id != vpc_id:
+            raise InvalidParameterValue(
+                f"Security group {group_id} and subnet belong to different networks."
+            )
+    if not wanted:
+        found = cloud.store.scalar(
+            "SELECT group_id FROM security_groups WHERE vpc_id = ? AND name = 'default'",
+            (vpc_id,),
+        )
+        wanted = [str(found)]
+    return list(dict.fromkeys(wanted))
+
+
+def _free_ips(cloud: Cloud, subnet: network.Subnet) -> list[str]:
+    """Addresses of the subnet no live instance holds (AWS keeps the first 4 and the last)."""
+    used = {
+        r["private_ip"]
+        for r in cloud.store.all(
+            "SELECT private_ip FROM instances WHERE subnet_id = ? AND state != 'terminated'",
+            (subnet.subnet_id,),
+        )
+    }
+    net = ipaddress.ip_network(subnet.cidr)
+    free = []
+    for offset in range(4, net.num_addresses - 1):
+        address = str(net.network_address + offset)
+        if address not in used:
+            free.append(address)
+        if len(free) >= MAX_LIVE_INSTANCES:
+            break
+    return free
+
+
+def _addresses(cloud: Cloud, subnet: network.Subnet, request: LaunchRequest) -> list[str]:
+    free = _free_ips(cloud, subnet)
+    if request.private_ip:
+        if request.max_count > 1:
+            raise InvalidParameterValue("PrivateIpAddress can be used with one instance only")
+        if request.private_ip not in free:
+            raise ClientError(
+                "InvalidIPAddress.InUse",
+                f"Address {request.private_ip} is in use or outside subnet {subnet.subnet_id}",
+            )
+        return [request.private_ip]
+    live = cloud.store.scalar("SELECT count(*) FROM instances WHERE state != 'terminated'")
+    room = min(len(free), MAX_LIVE_INSTANCES - int(live))
+    if room < request.min_count:
+        raise ClientError(
+            "InsufficientInstanceCapacity",
+            f"There is room for {max(room, 0)} more instances; MinCount is {request.min_count}.",
+        )
+    return free[: min(room, request.max_count)]
+
+
+def run_instances(cloud: Cloud, request: LaunchRequest, requester: str) -> Reservation:
+    """RunInstances: records the instances as pending; one transaction for all of them."""
+    _check_counts(request)
+    instance_type = instance_types.lookup(request.instance_type)
+    user_data = decode_user_data(request.user_data)
+    tags.validate(request.tags)
+    with cloud.store.transaction():
+        if request.client_token:
+            found = _by_token(cloud, request.client_token)
+            if found is not None:
+                return found
+        images.require(cloud, request.image_id)
+        public_key = None
+        if request.key_name:
+            public_key = keypairs.get_by_name(cloud, request.key_name).public_key
+        subnet = _subnet(cloud, request)
+        group_ids = _groups(cloud, request, subnet.vpc_id)
+        addresses = _addresses(cloud, subnet, request)
+        reservation_id = ids.ec2_id("r")
+        stamp = now()
+        cloud.store.execute(
+            "INSERT INTO reservations(reservation_id, client_token, requester, created) "
+            "VALUES(?, ?, ?, ?)",
+            (reservation_id, request.client_token, requester, stamp),
+        )
+        for index, address in enumerate(addresses):
+            instance_id = ids.ec2_id("i")
+            cloud.store.execute(
+                "INSERT INTO instances(instance_id, reservation_id, launch_index, image_id, "
+                "instance_type, key_name, public_key, subnet_id, private_ip, state, user_data, "
+                "launch_time, state_changed) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                (
+                    instance_id,
+                    reservation_id,
+                    index,
+                    request.image_id,
+                    instance_type.name,
+                    request.key_name,
+                    public_key,
+                    subnet.subnet_id,
+                    address,
+                    user_data,
+                    stamp,
+                    stamp,
+                ),
+            )
+            set_groups(cloud, instance_id, group_ids)
+            tags.apply(cloud, instance_id, request.tags)
+        return Reservation(reservation_id, load(cloud, reservation_id=reservation_id))
+
+
+def _by_token(cloud: Cloud, token: str) -> Reservation | None:
+    reservation_id = cloud.store.scalar(
+        "SELECT reservation_id FROM reservations WHERE client_token = ?", (token,)
+    )
+    if reservation_id is None:
+        return None
+    return Reservation(str(reservation_id), load(cloud, reservation_id=str(reservation_id)))
+
+
+def set_groups(cloud: Cloud, instance_id: str, group_ids: Sequence[str]) -> None:
+    """Replace an instance's security groups (call inside a transaction)."""
+    cloud.store.execute("DELETE FROM instance_groups WHERE instance_id = ?", (instance_id,))
+    cloud.store.executemany(
+        "INSERT INTO instance_groups(instance_id, group_id, position) VALUES(?, ?, ?)",
+        [(instance_id, gid, pos) for pos, gid in enumerate(group_ids)],
+    )
+
+
+def _from_row(row: Row, groups: tuple[str, ...], instance_tags: Mapping[str, str]) -> Instance:
+    return Instance(
+        row["instance_id"],
+        row["reservation_id"],
+        row["launch_index"],
+        row["image_id"],
+        row["instance_type"],
+        row["key_name"],
+        row["public_key"],
+        row["subnet_id"],
+        row["vpc_id"],
+        row["zone"],
+        row["private_ip"],
+        State(row["state"]),
+        row["state_reason"],
+        row["launch_time"],
+        row["state_changed"],
+        groups,
+        instance_tags,
+    )
+
+
+def load(
+    cloud: Cloud, *, reservation_id: str | None = None, instance_ids: Sequence[str] | None = None
+) -> list[Instance]:
+    """Instances with their groups and tags (all of them, or one reservation's, or by id)."""
+    sql = (
+        "SELECT i.*, s.vpc_id, s.zone FROM instances i JOIN subnets s ON s.subnet_id = i.subnet_id"
+    )
+    params: list[str] = []
+    if reservation_id is not None:
+        sql += " WHERE i.reservation_id = ?"
+        params.append(reservation_id)
+    elif instance_ids is not None:
+        sql += f" WHERE i.instance_id IN ({','.join('?' * len(instance_ids))})"
+        params += list(instance_ids)
+    rows = cloud.store.all(sql + " ORDER BY i.launch_time, i.launch_index", params)
+    groups: dict[str, list[str]] = {}
+    for g in cloud.store.all("SELECT instance_id, group_id FROM instance_groups ORDER BY position"):
+        groups.setdefault(g["instance_id"], []).append(g["group_id"])
+    all_tags = tags.for_resources(cloud, (r["instance_id"] for r in rows))
+    return [
+        _from_row(r, tuple(groups.get(r["instance_id"], ())), all_tags[r["instance_id"]])
+        for r in rows
+    ]
+
+
+def check_id(instance_id: str) -> None:
+    """InvalidInstanceID.Malformed unless the id looks like ``i-`` + hex."""
+    rest = instance_id[2:]
+    if (
+        not instance_id.startswith("i-")
+        or not rest
+        or any(c not in "0123456789abcdef" for c in rest)
+    ):
+        raise ClientError("InvalidInstanceID.Malformed", f'Invalid id: "{instance_id}"')
+
+
+def require(cloud: Cloud, instance_ids: Sequence[str]) -> list[Instance]:
+    """The named instances, in the order asked; NotFound names every missing one."""
+    for instance_id in instance_ids:
+        check_id(instance_id)
+    found = {i.instance_id: i for i in load(cloud, instance_ids=list(instance_ids))}
+    missing = [i for i in instance_ids if i not in found]
+    if missing:
+        listed = ", ".join(f"'{m}'" for m in missing)
+        noun = "IDs" if len(missing) > 1 else "ID"
+        raise ClientError(
+            "InvalidInstanceID.NotFound",
+            f"The instance {noun} {listed} do not exist"
+            if len(missing) > 1
+            else f"The instance ID {listed} does not exist",
+        )
+    return [found[i] for i in dict.fromkeys(instance_ids)]
+
+
+def describe_instances(
+    cloud: Cloud,
+    instance_ids: Sequence[str],
+    flts: Sequence[filters.Filter],
+    max_results: int | None,
+    next_token: str | None,
+) -> tuple[list[Reservation], str | None]:
+    """DescribeInstances: reservations of the matching instances, paginated by instance."""
+    filters.check_filter_names(flts, FILTERS)
+    if max_results is not None and instance_ids:
+        raise ClientError(
+            "InvalidParameterCombination",
+            "The parameter instancesSet cannot be used with the parameter maxResults",
+        )
+    found = require(cloud, instance_ids) if instance_ids else load(cloud)
+    names = {
+        g.group_id: g.name for g in sg.describe_security_groups(cloud, [], [], [], None, None)[0]
+    }
+    chosen = [i for i in found if filters.matches(flts, partial(_fields, names, i))]
+    page, token = filters.paginate(chosen, lambda i: i.instance_id, max_results, next_token)
+    return group_by_reservation(page), token
+
+
+def group_by_reservation(found: Sequence[Instance]) -> list[Reservation]:
+    """Instances grouped into their reservations, first-launched first."""
+    grouped: dict[str, list[Instance]] = {}
+    for instance in sorted(found, key=lambda i: (i.launch_time, i.launch_index)):
+        grouped.setdefault(instance.reservation_id, []).append(instance)
+    return [Reservation(rid, items) for rid, items in grouped.items()]
+
+
+def _fields(names: Mapping[str, str], i: Instance, name: str) -> list[str] | None:
+    own = {
+        "instance-id": [i.instance_id],
+        "instance-state-name": [i.state.value],
+        "instance-state-code": [str(i.state.code)],
+        "key-name": [i.key_name] if i.key_name else [],
+        "image-id": [i.image_id],
+        "private-ip-address": [i.private_ip],
+        "ip-address": [i.private_ip] if i.state is not State.TERMINATED else [],
+        "instance-type": [i.instance_type],
+        "vpc-id": [i.vpc_id],
+        "subnet-id": [i.subnet_id],
+        "availability-zone": [i.zone],
+        "reservation-id": [i.reservation_id],
+        "instance.group-id": list(i.group_ids),
+        "group-id": list(i.group_ids),
+        "instance.group-name": [names.get(g, "") for g in i.group_ids],
+        "private-dns-name": [f"{i.hostname}.ec2.internal"],
+        "dns-name": [i.private_ip],
+    }.get(name)
+    return own if own is not None else filters.tag_fields(name, i.tags)

@@ -1,0 +1,129 @@
+"""Fixtures for tests with real instances: a cloud, a key pair on disk, SSH helpers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pocketcloud.host import images as host_images
+from tests.conftest import Server, make_server
+
+
+def _default_rootfs() -> None:
+    """Point the runtime tests at the debian-12 image, building it once if need be."""
+    if os.geteuid() != 0 or os.environ.get("POCKETCLOUD_TEST_ROOTFS"):
+        return
+    image = host_images.build_image(host_images.cache_dir())
+    os.environ["POCKETCLOUD_TEST_ROOTFS"] = str(image.rootfs)
+
+
+_default_rootfs()  # at import: test_runtime reads the variable when it is collected
+
+SSH_OPTIONS = [
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "LogLevel=ERROR",
+    "-o",
+    "ConnectTimeout=5",
+    "-o",
+    "BatchMode=yes",
+]
+
+
+@dataclass
+class Machine:
+    """A running instance and how to reach it."""
+
+    instance_id: str
+    ip: str
+    key: Path
+
+    def ssh(self, command: str, *, check: bool = True, timeout: float = 60) -> str:
+        """Run a command over OpenSSH as admin (runs a process)."""
+        result = subprocess.run(
+            ["ssh", "-i", str(self.key), *SSH_OPTIONS, f"admin@{self.ip}", command],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check:
+            assert result.returncode == 0, (command, result.stdout, result.stderr)
+        return result.stdout
+
+
+def wait_for_banner(ip: str, timeout: float = 30) -> float:
+    """Seconds until ip:22 sends an SSH banner."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            with socket.create_connection((ip, 22), timeout=1) as sock:
+                if sock.recv(64).startswith(b"SSH-"):
+                    return time.monotonic() - start
+        except OSError:
+            time.sleep(0.02)
+    raise AssertionError(f"no SSH banner from {ip} within {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A cloud of this module's own (its own prefix and subnet)."""
+    srv = make_server(tmp_path_factory.mktemp("instances"))
+    srv.start()
+    yield srv
+    srv.remove()
+
+
+@pytest.fixture(scope="module")
+def ec2(cloud: Server) -> Any:
+    """Admin EC2 client of the module's cloud."""
+    return cloud.client("ec2")
+
+
+@pytest.fixture(scope="module")
+def image_id(ec2: Any) -> str:
+    """The debian-12 image's id."""
+    found = ec2.describe_images(Filters=[{"Name": "name", "Values": ["debian-12"]}])["Images"]
+    return str(found[0]["ImageId"])
+
+
+@pytest.fixture(scope="module")
+def key(ec2: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """A key pair created through the API, its private key saved with chmod 400."""
+    made = ec2.create_key_pair(KeyName="test-key", KeyType="ed25519")
+    pem = tmp_path_factory.mktemp("keys") / "test-key.pem"
+    pem.write_text(made["KeyMaterial"])
+    pem.chmod(0o400)
+    return "test-key", pem
+
+
+def launch(ec2: Any, image_id: str, key: tuple[str, Path], **extra: Any) -> Machine:
+    """RunInstances, wait for running and an SSH banner; the instance as a Machine."""
+    made = ec2.run_instances(
+        ImageId=image_id,
+        InstanceType=extra.pop("InstanceType", "t3.micro"),
+        KeyName=key[0],
+        MinCount=1,
+        MaxCount=1,
+        **extra,
+    )
+    instance_id = made["Instances"][0]["InstanceId"]
+    ec2.get_waiter("instance_running").wait(
+        InstanceIds=[instance_id], WaiterConfig={"Delay": 0.2, "MaxAttempts": 600}
+    )
+    ip = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0][
+        "PublicIpAddress"
+    ]
+    wait_for_banner(ip)
+    return Machine(instance_id, ip, key[1])
