@@ -14,6 +14,7 @@ export POCKETCLOUD_IMAGE_CACHE ?= /var/cache/pocketcloud/images
 quickstart: deps
 	$(VENV)/bin/pocketcloud init
 	$(VENV)/bin/pocketcloud up
+	$(VENV)/bin/pocketcloud image build
 	$(VENV)/bin/pocketcloud quickstart
 
 test: deps

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from functools import partial
 from pathlib import Path
 
 from pocketcloud.host import images as host_images
-from pocketcloud.host import runtime
+from pocketcloud.host import runtime, vpc
 from pocketcloud.host.run import HostError
 from pocketcloud.services import images, instance_types, instances
 from pocketcloud.services.context import Cloud, now
@@ -79,7 +80,8 @@ class Reconciler:
         self._image_lock = threading.Lock()
 
     def start(self) -> None:
-        """Begin reconciling (a first pass runs at once)."""
+        """Begin reconciling (a first pass runs at once). Needs root."""
+        vpc.block(self.cloud.settings.vpc_cidr)
         self.cloud.on_change = self.wake
         self._thread.start()
 
@@ -132,8 +134,16 @@ class Reconciler:
                 del self._busy[instance_id]
 
     def _act(self, instance: Instance) -> None:
+        started = time.monotonic()
         try:
             ACTIONS[instance.state](self, instance)
+            if instance.state is not State.RUNNING and instance.state is not State.TERMINATED:
+                log.info(
+                    "%s: %s handled in %.3f s",
+                    instance.instance_id,
+                    instance.state.value,
+                    time.monotonic() - started,
+                )
         except HostError as error:
             log.error("%s: host work failed: %s", instance.instance_id, error)
         except Exception:
@@ -238,7 +248,9 @@ def teardown(cloud: Cloud) -> list[str]:
     The store keeps every record (running instances start again on the next ``up``).
     Needs root.
     """
-    return runtime.remove_host_objects(cloud.settings.prefix, keep=set())
+    removed = runtime.remove_host_objects(cloud.settings.prefix, keep=set())
+    vpc.unblock(cloud.settings.vpc_cidr)
+    return removed
 
 
 Action = Callable[[Reconciler, Instance], None]

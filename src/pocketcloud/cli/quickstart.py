@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,61 @@ def _security_group(ec2: Any, console: Console) -> str:
     return str(group_id)
 
 
+def _instance(ec2: Any, group_id: str, console: Console) -> dict[str, Any]:
+    """A running instance tagged quickstart, launched if there is none."""
+    found = ec2.describe_instances(
+        Filters=[
+            {"Name": "tag:Name", "Values": [KEY_NAME]},
+            {"Name": "instance-state-name", "Values": ["pending", "running"]},
+        ]
+    )["Reservations"]
+    if found:
+        instance: dict[str, Any] = found[0]["Instances"][0]
+        console.print(f"instance [bold]{instance['InstanceId']}[/] is already running")
+    else:
+        image = ec2.describe_images(Filters=[{"Name": "name", "Values": ["debian-12"]}])
+        instance = ec2.run_instances(
+            ImageId=image["Images"][0]["ImageId"],
+            InstanceType="t3.micro",
+            KeyName=KEY_NAME,
+            SecurityGroupIds=[group_id],
+            MinCount=1,
+            MaxCount=1,
+            TagSpecifications=[
+                {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": KEY_NAME}]}
+            ],
+        )["Instances"][0]
+        console.print(f"launched instance [bold]{instance['InstanceId']}[/] (t3.micro, debian-12)")
+    ec2.get_waiter("instance_running").wait(
+        InstanceIds=[instance["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+    described = ec2.describe_instances(InstanceIds=[instance["InstanceId"]])
+    result: dict[str, Any] = described["Reservations"][0]["Instances"][0]
+    return result
+
+
+def _ssh(pem: Path, address: str, command: str, console: Console) -> None:
+    """Show the ssh command, then prove it by running ``command`` (runs ssh)."""
+    options = ["-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=10"]
+    login = f"ssh -i {pem} admin@{address}"
+    console.print(f"\nlog in with:\n  [bold]{login}[/]")
+    console.print(f"\n[bold]$ {login} {command!r}[/]")
+    for _attempt in range(20):
+        result = subprocess.run(
+            ["ssh", "-i", str(pem), *options, f"admin@{address}", command],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        if result.returncode == 0:
+            console.print(result.stdout.rstrip(), markup=False, highlight=False)
+            return
+        time.sleep(0.5)
+    console.print(result.stderr.rstrip(), style="red", markup=False)
+    raise SystemExit(1)
+
+
 def _aws(profile: str, *args: str, console: Console) -> None:
     """Run the AWS CLI and show its output (runs a process)."""
     aws = shutil.which("aws") or str(Path(sys.executable).parent / "aws")
@@ -94,7 +150,8 @@ def run(profile: str, pem: Path, console: Console) -> None:
     """The whole quickstart: key pair, security group, listing with the AWS CLI, next steps."""
     ec2 = boto3.Session(profile_name=profile).client("ec2")
     _key_pair(ec2, pem, console)
-    _security_group(ec2, console)
+    group_id = _security_group(ec2, console)
+    instance = _instance(ec2, group_id, console)
     _aws(profile, "ec2", "describe-key-pairs", "--key-names", KEY_NAME, console=console)
     _aws(
         profile,
@@ -106,12 +163,25 @@ def run(profile: str, pem: Path, console: Console) -> None:
         "SecurityGroups[0].{GroupId:GroupId,Ingress:IpPermissions[].FromPort}",
         console=console,
     )
+    _aws(
+        profile,
+        "ec2",
+        "describe-instances",
+        "--instance-ids",
+        instance["InstanceId"],
+        "--query",
+        "Reservations[0].Instances[0].{Id:InstanceId,State:State.Name,"
+        "Type:InstanceType,PublicIp:PublicIpAddress,Key:KeyName}",
+        console=console,
+    )
+    _ssh(pem, instance["PublicIpAddress"], "hostname && uname -sr && sudo id -un", console)
     bin_dir = Path(sys.executable).parent
     console.print("\n[bold green]Your cloud is ready.[/] Try next:")
     for line in (
         f"source {bin_dir}/activate",
         f"aws --profile {profile} sts get-caller-identity",
-        f"aws --profile {profile} ec2 describe-vpcs",
+        f"ssh -i {pem} admin@{instance['PublicIpAddress']}",
+        f"aws --profile {profile} ec2 describe-instances",
         f"aws --profile {profile} iam create-user --user-name alice",
         f"aws --profile {profile} ec2 create-key-pair --key-name mykey "
         "--query KeyMaterial --output text > mykey.pem && chmod 400 mykey.pem",

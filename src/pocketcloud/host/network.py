@@ -47,8 +47,10 @@ def create(netns: str, veth: str, address: str, prefix_len: int, alias: str) -> 
     run(["ip", "netns", "add", netns])
     run(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns])
     run(["ip", "link", "set", veth, "alias", alias])
-    _setup_host_side(veth, address)
+    # inside first: once the host's /32 route exists, both ends must already be up, or the
+    # host's first SYN to the instance is dropped and TCP waits a second to resend it
     _setup_inside(netns, address, prefix_len)
+    _setup_host_side(veth, address)
 
 
 def _setup_host_side(veth: str, address: str) -> None:

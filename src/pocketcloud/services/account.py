@@ -27,11 +27,25 @@ class AdminCredentials:
     secret_access_key: str
 
 
+def ensure_layout(paths: Paths) -> None:
+    """Create the state directory's folders with their modes (writes to the filesystem).
+
+    0711: instances' user-namespace root (host uid 100000) must traverse to its workdir,
+    but may not list the directory; the files in it are private (0600).
+    """
+    paths.root.mkdir(parents=True, exist_ok=True)
+    paths.root.chmod(0o711)
+    paths.keys.mkdir(exist_ok=True, mode=0o700)
+    paths.instances.mkdir(exist_ok=True)
+    paths.instances.chmod(0o711)
+
+
 def open_cloud(root: Path) -> Cloud:
     """Load an initialized cloud from its state directory (opens the database)."""
     paths = Paths(root)
     if not paths.database.exists():
         raise FileNotFoundError(f"no pocketcloud state in {root}; run `pocketcloud init` first")
+    ensure_layout(paths)
     settings = load_settings(paths)
     store = Store(paths.database, settings.durability)
     account = store.get_meta("account_id")
@@ -47,13 +61,7 @@ def initialize(root: Path, settings: Settings) -> tuple[Cloud, AdminCredentials 
     time, and None when the cloud was already initialized.
     """
     paths = Paths(root)
-    # 0711: instances' user-namespace root (host uid 100000) must traverse to its workdir,
-    # but may not list the directory; every file in it is private (0600).
-    paths.root.mkdir(parents=True, exist_ok=True)
-    paths.root.chmod(0o711)
-    paths.keys.mkdir(exist_ok=True, mode=0o700)
-    paths.instances.mkdir(exist_ok=True)
-    paths.instances.chmod(0o711)
+    ensure_layout(paths)
     store = Store(paths.database)
     existing = store.get_meta("account_id")
     if existing is not None:
