@@ -116,11 +116,12 @@ class Server:
         return result
 
 
-def make_server(tmp: Path) -> Server:
+def make_server(tmp: Path, *, nat: bool = False) -> Server:
     """Initialize a cloud in ``tmp`` (runs ``pocketcloud init``); not yet started.
 
     Each test cloud has its own port, host-object prefix and VPC CIDR, so it can run
-    beside a developer's cloud and beside other test clouds.
+    beside a developer's cloud and beside other test clouds. Outbound NAT is off unless
+    asked for: no test traffic may leave this machine.
     """
     port = free_port()
     # instances' root (host uid 100000) must traverse to the state directory: pytest's
@@ -161,6 +162,7 @@ def make_server(tmp: Path) -> Server:
             cidr,
             "--prefix",
             prefix,
+            "--nat" if nat else "--no-nat",
         ],
         env=env,
         check=True,

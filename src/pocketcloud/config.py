@@ -38,6 +38,11 @@ class Settings:
     #: "normal": every acknowledged change survives a crash or kill of the server (WAL);
     #: "full": it also survives a crash of the machine (an fsync per change, ~20% slower)
     durability: str = "normal"
+    #: outbound NAT: instances reach what the host reaches (False: only the host and
+    #: each other)
+    nat: bool = True
+    #: how long terminated instances stay visible, as on EC2 (about an hour there)
+    terminated_ttl_seconds: int = 3600
 
     @property
     def endpoint(self) -> str:

@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 
 from pocketcloud.host import images as host_images
-from pocketcloud.host import runtime, vpc
+from pocketcloud.host import nat, runtime, vpc
 from pocketcloud.host.run import HostError
 from pocketcloud.services import images, instance_types, instances
 from pocketcloud.services.context import Cloud, now
@@ -30,7 +30,6 @@ from pocketcloud.services.lifecycle import State, settled
 log = logging.getLogger("pocketcloud.reconcile")
 
 PERIOD = 5.0
-TERMINATED_TTL = timedelta(hours=1)
 
 
 def workdir(cloud: Cloud, instance_id: str) -> Path:
@@ -63,6 +62,7 @@ def spec_for(
         cpus=itype.cpus(),
         pids_max=itype.pids_max,
         metadata_port=cloud.settings.imds_port,
+        outbound=cloud.settings.nat,
     )
 
 
@@ -82,6 +82,8 @@ class Reconciler:
     def start(self) -> None:
         """Begin reconciling (a first pass runs at once). Needs root."""
         vpc.block(self.cloud.settings.vpc_cidr)
+        if self.cloud.settings.nat:
+            nat.enable(self.cloud.settings.prefix, self.cloud.settings.vpc_cidr)
         self.cloud.on_change = self.wake
         self._thread.start()
 
@@ -224,7 +226,8 @@ class Reconciler:
         )
 
     def _purge_terminated(self) -> None:
-        cutoff = (datetime.now(UTC) - TERMINATED_TTL).isoformat(timespec="milliseconds")
+        ttl = timedelta(seconds=self.cloud.settings.terminated_ttl_seconds)
+        cutoff = (datetime.now(UTC) - ttl).isoformat(timespec="milliseconds")
         cutoff = cutoff.replace("+00:00", "Z")
         with self.cloud.store.transaction():
             doomed = [
@@ -250,6 +253,8 @@ def teardown(cloud: Cloud) -> list[str]:
     """
     removed = runtime.remove_host_objects(cloud.settings.prefix, keep=set())
     vpc.unblock(cloud.settings.vpc_cidr)
+    if nat.disable(cloud.settings.prefix):
+        removed.append(f"nft table {nat.table(cloud.settings.prefix)}")
     return removed
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -228,3 +230,103 @@ class TestLimits:
         assert "rc=137" in hog or "MemoryError" in hog, hog
         assert m.ssh("echo alive").strip() == "alive"
         ec2.terminate_instances(InstanceIds=[m.instance_id])
+
+
+class TestInstanceApi:
+    def test_filters_pagination_and_status(
+        self, ec2: Any, image_id: str, key: tuple[str, Path]
+    ) -> None:
+        """Filters select by type, key, address and tag; MaxResults pages by instance."""
+        made = ec2.run_instances(
+            ImageId=image_id,
+            InstanceType="t3.nano",
+            KeyName=key[0],
+            MinCount=6,
+            MaxCount=6,
+            TagSpecifications=[
+                {"ResourceType": "instance", "Tags": [{"Key": "batch", "Value": "six"}]}
+            ],
+        )["Instances"]
+        ids = sorted(i["InstanceId"] for i in made)
+        ec2.get_waiter("instance_running").wait(
+            InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+        tagged = [{"Name": "tag:batch", "Values": ["six"]}]
+        found = ec2.describe_instances(
+            Filters=[*tagged, {"Name": "instance-type", "Values": ["t3.nano"]}]
+        )
+        assert sorted(i["InstanceId"] for r in found["Reservations"] for i in r["Instances"]) == ids
+        one = made[0]
+        by_ip = ec2.describe_instances(
+            Filters=[{"Name": "private-ip-address", "Values": [one["PrivateIpAddress"]]}]
+        )
+        assert [i["InstanceId"] for r in by_ip["Reservations"] for i in r["Instances"]] == [
+            one["InstanceId"]
+        ]
+        pages = ec2.get_paginator("describe_instances").paginate(
+            Filters=tagged, PaginationConfig={"PageSize": 5}
+        )
+        seen = [i["InstanceId"] for p in pages for r in p["Reservations"] for i in r["Instances"]]
+        assert sorted(seen) == ids
+        status = ec2.describe_instance_status(InstanceIds=ids)["InstanceStatuses"]
+        assert {s["InstanceStatus"]["Status"] for s in status} == {"ok"}
+        ec2.terminate_instances(InstanceIds=ids)
+
+    def test_instance_types(self, ec2: Any) -> None:
+        """DescribeInstanceTypes shows each type's vCPUs and memory."""
+        found = ec2.describe_instance_types(InstanceTypes=["t3.micro", "t2.micro"])
+        sizes = {
+            t["InstanceType"]: (t["VCpuInfo"]["DefaultVCpus"], t["MemoryInfo"]["SizeInMiB"])
+            for t in found["InstanceTypes"]
+        }
+        assert sizes == {"t3.micro": (2, 1024), "t2.micro": (1, 1024)}
+
+    def test_groups_and_attributes(self, ec2: Any, machine: Machine) -> None:
+        """ModifyInstanceAttribute changes the groups of a running instance."""
+        gid = ec2.create_security_group(GroupName="swap-in", Description="s")["GroupId"]
+        ec2.modify_instance_attribute(InstanceId=machine.instance_id, Groups=[gid])
+        groups = ec2.describe_instance_attribute(
+            InstanceId=machine.instance_id, Attribute="groupSet"
+        )["Groups"]
+        assert [g["GroupId"] for g in groups] == [gid]
+        data = ec2.describe_instance_attribute(
+            InstanceId=machine.instance_id, Attribute="userData"
+        )["UserData"]["Value"]
+        assert "user-data ran" in base64.b64decode(data).decode()
+        with pytest.raises(ClientError) as info:
+            ec2.delete_security_group(GroupId=gid)
+        assert _code(info) == "DependencyViolation"
+
+    def test_iam_on_instances(
+        self, cloud: Server, ec2: Any, image_id: str, key: tuple[str, Path]
+    ) -> None:
+        """Instance calls are authorized against instance ARNs and their tags."""
+        iam = cloud.client("iam")
+        made = ec2.run_instances(ImageId=image_id, MinCount=2, MaxCount=2)["Instances"]
+        blue, red = made[0]["InstanceId"], made[1]["InstanceId"]
+        ec2.create_tags(Resources=[blue], Tags=[{"Key": "team", "Value": "blue"}])
+        iam.create_user(UserName="blue-operator")
+        iam.put_user_policy(
+            UserName="blue-operator",
+            PolicyName="p",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "ec2:StopInstances",
+                            "Resource": "arn:aws:ec2:*:*:instance/*",
+                            "Condition": {"StringEquals": {"ec2:ResourceTag/team": "blue"}},
+                        }
+                    ],
+                }
+            ),
+        )
+        access = iam.create_access_key(UserName="blue-operator")["AccessKey"]
+        operator = cloud.client("ec2", access["AccessKeyId"], access["SecretAccessKey"])
+        operator.stop_instances(InstanceIds=[blue])
+        with pytest.raises(ClientError) as info:
+            operator.stop_instances(InstanceIds=[red])
+        assert _code(info) == "UnauthorizedOperation"
+        ec2.terminate_instances(InstanceIds=[blue, red])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -99,3 +100,29 @@ class TestCrash:
         for instance_id, ip in after.items():
             wait_for_banner(ip)
             assert Machine(instance_id, ip, pem).ssh("cat /srv/who").strip() == instance_id
+
+
+class TestTerminatedExpiry:
+    def test_terminated_instances_disappear(self, tmp_path: Path) -> None:
+        """Terminated instances stay visible for the configured time, then disappear."""
+        srv = make_server(tmp_path)
+        config = srv.state_dir / "config.json"
+        settings = json.loads(config.read_text())
+        settings["terminated_ttl_seconds"] = 1
+        config.write_text(json.dumps(settings))
+        srv.start()
+        try:
+            ec2, image_id, _pem = _setup(srv)
+            made = ec2.run_instances(ImageId=image_id, MinCount=1, MaxCount=1)["Instances"][0]
+            ec2.terminate_instances(InstanceIds=[made["InstanceId"]])
+            ec2.get_waiter("instance_terminated").wait(
+                InstanceIds=[made["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+            )
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if not ec2.describe_instances()["Reservations"]:
+                    break
+                time.sleep(1)
+            assert ec2.describe_instances()["Reservations"] == []
+        finally:
+            srv.remove()

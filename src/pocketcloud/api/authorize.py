@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,32 +36,92 @@ SG_OPS = frozenset(
 )
 
 
+INSTANCE_OPS = frozenset(
+    {
+        "StartInstances",
+        "StopInstances",
+        "RebootInstances",
+        "TerminateInstances",
+        "ModifyInstanceAttribute",
+        "DescribeInstanceAttribute",
+        "GetConsoleOutput",
+    }
+)
+
+
 def ec2_arn(cloud: Cloud, resource_type: str, resource_id: str) -> str:
     """``arn:aws:ec2:<region>:<account>:<type>/<id>``."""
     return f"arn:aws:ec2:{cloud.region}:{cloud.account_id}:{resource_type}/{resource_id}"
 
 
-def ec2_targets(
-    cloud: Cloud, operation: str, params: Mapping[str, Any]
-) -> list[tuple[str, str | None]]:
-    """(ARN, resource id for tag lookups) for each EC2 resource the call acts on."""
-    if operation in ("CreateKeyPair", "ImportKeyPair"):
-        return [(ec2_arn(cloud, "key-pair", params["KeyName"]), None)]
-    if operation == "DeleteKeyPair":
-        name, key_id = keypairs.identify(cloud, params.get("KeyName"), params.get("KeyPairId"))
-        return [(ec2_arn(cloud, "key-pair", name), key_id)]
-    if operation == "CreateSecurityGroup":
-        vpc_id = params.get("VpcId") or network.default_vpc(cloud).vpc_id
-        return [
-            (ec2_arn(cloud, "security-group", "*"), None),
-            (ec2_arn(cloud, "vpc", vpc_id), vpc_id),
-        ]
-    if operation in SG_OPS:
-        group_id = security_groups.resolve(cloud, params.get("GroupId"), params.get("GroupName"))
-        return [(ec2_arn(cloud, "security-group", group_id), group_id)]
-    if operation in ("CreateTags", "DeleteTags"):
-        return [_tag_target(cloud, rid) for rid in params.get("Resources", [])]
-    return [("*", None)]
+Targets = list[tuple[str, str | None]]
+Params = Mapping[str, Any]
+
+
+def _new_key(cloud: Cloud, params: Params) -> Targets:
+    return [(ec2_arn(cloud, "key-pair", params["KeyName"]), None)]
+
+
+def _key(cloud: Cloud, params: Params) -> Targets:
+    name, key_id = keypairs.identify(cloud, params.get("KeyName"), params.get("KeyPairId"))
+    return [(ec2_arn(cloud, "key-pair", name), key_id)]
+
+
+def _new_group(cloud: Cloud, params: Params) -> Targets:
+    vpc_id = params.get("VpcId") or network.default_vpc(cloud).vpc_id
+    return [(ec2_arn(cloud, "security-group", "*"), None), (ec2_arn(cloud, "vpc", vpc_id), vpc_id)]
+
+
+def _group(cloud: Cloud, params: Params) -> Targets:
+    group_id = security_groups.resolve(cloud, params.get("GroupId"), params.get("GroupName"))
+    return [(ec2_arn(cloud, "security-group", group_id), group_id)]
+
+
+def _tagged(cloud: Cloud, params: Params) -> Targets:
+    return [_tag_target(cloud, rid) for rid in params.get("Resources", [])]
+
+
+def _instances(cloud: Cloud, params: Params) -> Targets:
+    wanted = params.get("InstanceIds") or [params.get("InstanceId", "")]
+    return [(ec2_arn(cloud, "instance", iid), iid) for iid in wanted]
+
+
+def ec2_targets(cloud: Cloud, operation: str, params: Params) -> Targets:
+    """(ARN, resource id for tag lookups) for each EC2 resource the call acts on.
+
+    Describe* and other calls without resource-level permissions act on ``*``.
+    """
+    find = TARGETS.get(operation)
+    return [("*", None)] if find is None else find(cloud, params)
+
+
+def _launch_targets(cloud: Cloud, params: Params) -> Targets:
+    """RunInstances touches the new instances, the image, and the key, groups, subnet used."""
+    targets: Targets = [
+        (ec2_arn(cloud, "instance", "*"), None),
+        (f"arn:aws:ec2:{cloud.region}::image/{params.get('ImageId', '')}", None),
+    ]
+    if params.get("KeyName"):
+        name, key_id = keypairs.identify(cloud, params["KeyName"], None)
+        targets.append((ec2_arn(cloud, "key-pair", name), key_id))
+    for group_id in params.get("SecurityGroupIds", []):
+        targets.append((ec2_arn(cloud, "security-group", group_id), group_id))
+    if params.get("SubnetId"):
+        targets.append((ec2_arn(cloud, "subnet", params["SubnetId"]), params["SubnetId"]))
+    return targets
+
+
+TARGETS: dict[str, Callable[[Cloud, Params], Targets]] = {
+    "CreateKeyPair": _new_key,
+    "ImportKeyPair": _new_key,
+    "DeleteKeyPair": _key,
+    "CreateSecurityGroup": _new_group,
+    **dict.fromkeys(SG_OPS, _group),
+    "CreateTags": _tagged,
+    "DeleteTags": _tagged,
+    "RunInstances": _launch_targets,
+    **dict.fromkeys(INSTANCE_OPS, _instances),
+}
 
 
 def _tag_target(cloud: Cloud, resource_id: str) -> tuple[str, str | None]:

@@ -65,6 +65,9 @@ def instance_view(call: Call, i: Instance) -> Result:
             "HttpPutResponseHopLimit": 1,
         },
     }
+    if i.state is State.TERMINATED:  # its address went back to the subnet
+        for released in ("PrivateIpAddress", "PrivateDnsName", "SubnetId", "VpcId"):
+            out.pop(released)
     if i.state is State.PENDING:
         out["StateReason"] = {"Code": "pending", "Message": "pending"}
     elif i.state is State.TERMINATED:

@@ -45,6 +45,9 @@ def init(
     prefix: Annotated[
         str | None, typer.Option(help="Prefix of every host object (1-6 lowercase letters/digits)")
     ] = None,
+    nat: Annotated[
+        bool, typer.Option(help="Outbound NAT: instances reach what the host reaches")
+    ] = True,
     profile: Annotated[str, typer.Option(help="AWS CLI profile to write")] = "pocketcloud",
 ) -> None:
     """Create the state directory, the account, the admin user and an AWS CLI profile."""
@@ -63,6 +66,7 @@ def init(
         region=region,
         vpc_cidr=vpc_cidr,
         prefix=prefix,
+        nat=nat,
     )
     cloud, credentials = initialize(paths.root, settings)
     if credentials is None:

@@ -11,7 +11,9 @@ proxy_arp lets an instance reach a neighbour of its own subnet (it ARPs for it; 
 answers and routes over the neighbour's /32). The two policy rules keep instance traffic
 on this machine: packets arriving from an instance may only follow /32 routes (other
 instances), never the host's default or LAN routes; everything else is unreachable.
-Local addresses (the table ``local`` at pref 0) still work.
+Local addresses (the table ``local`` at pref 0) still work. An instance of a cloud with
+outbound NAT (``outbound=True``) gets no such rules: it follows the host's routes and the
+cloud's masquerade rule (``pocketcloud.host.nat``) gives it the host's address.
 
 Every function runs ``ip``/``sysctl`` and needs CAP_NET_ADMIN (root).
 """
@@ -38,7 +40,9 @@ def enable_forwarding() -> None:
     Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n")
 
 
-def create(netns: str, veth: str, address: str, prefix_len: int, alias: str) -> None:
+def create(
+    netns: str, veth: str, address: str, prefix_len: int, alias: str, outbound: bool = False
+) -> None:
     """Create the netns, the veth pair, the /32 route and the policy rules; needs root.
 
     ``alias`` (the instance id) is kept as the host veth's ifalias, so that an orphaned
@@ -50,10 +54,10 @@ def create(netns: str, veth: str, address: str, prefix_len: int, alias: str) -> 
     # inside first: once the host's /32 route exists, both ends must already be up, or the
     # host's first SYN to the instance is dropped and TCP waits a second to resend it
     _setup_inside(netns, address, prefix_len)
-    _setup_host_side(veth, address)
+    _setup_host_side(veth, address, outbound)
 
 
-def _setup_host_side(veth: str, address: str) -> None:
+def _setup_host_side(veth: str, address: str, outbound: bool) -> None:
     """Gateway address, proxy ARP, link up, /32 route, policy rules."""
     Path(f"/proc/sys/net/ipv4/conf/{veth}/proxy_arp").write_text("1\n")
     Path(f"/proc/sys/net/ipv6/conf/{veth}/disable_ipv6").write_text("1\n")
@@ -64,7 +68,7 @@ def _setup_host_side(veth: str, address: str) -> None:
         ["lookup", "main", "suppress_prefixlength", "31"],
         ["unreachable"],
     ]
-    for offset, action in enumerate(rules):
+    for offset, action in enumerate([] if outbound else rules):
         run(["ip", "rule", "add", "pref", str(RULE_PREF + offset), "iif", veth, *action])
 
 

@@ -62,6 +62,8 @@ class InstanceSpec:
     pids_max: int
     #: the host port of the cloud's metadata service; None: no 169.254.169.254
     metadata_port: int | None = None
+    #: follow the host's routes (with the cloud's NAT) instead of staying on this machine
+    outbound: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,14 @@ def start(spec: InstanceSpec) -> int:
     python = _check_access(spec)
     network.enable_forwarding()
     try:
-        network.create(host.netns, host.veth, spec.private_ip, spec.prefix_len, spec.instance_id)
+        network.create(
+            host.netns,
+            host.veth,
+            spec.private_ip,
+            spec.prefix_len,
+            spec.instance_id,
+            spec.outbound,
+        )
         if spec.metadata_port is not None:
             imds.redirect(host.netns, network.GATEWAY, spec.metadata_port)
         cgroups.create(host.cgroup, cgroups.Limits(spec.memory_bytes, spec.cpus, spec.pids_max))

@@ -373,7 +373,7 @@ def _fields(names: Mapping[str, str], i: Instance, name: str) -> list[str] | Non
         "instance-state-code": [str(i.state.code)],
         "key-name": [i.key_name] if i.key_name else [],
         "image-id": [i.image_id],
-        "private-ip-address": [i.private_ip],
+        "private-ip-address": [i.private_ip] if i.state is not State.TERMINATED else [],
         "ip-address": [i.private_ip] if i.state is not State.TERMINATED else [],
         "instance-type": [i.instance_type],
         "vpc-id": [i.vpc_id],

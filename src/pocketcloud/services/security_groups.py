@@ -179,6 +179,16 @@ def delete_security_group(cloud: Cloud, group_id: str | None, group_name: str | 
                 "DependencyViolation",
                 f"resource {gid} has a dependent object (a rule of {referrer} references it)",
             )
+        user = cloud.store.scalar(
+            "SELECT g.instance_id FROM instance_groups g JOIN instances i "
+            "ON i.instance_id = g.instance_id WHERE g.group_id = ? AND i.state != 'terminated'",
+            (gid,),
+        )
+        if user:
+            raise ClientError(
+                "DependencyViolation", f"resource {gid} has a dependent object (instance {user})"
+            )
+        cloud.store.execute("DELETE FROM instance_groups WHERE group_id = ?", (gid,))
         for rule in group.rules:
             cloud.store.execute("DELETE FROM tags WHERE resource_id = ?", (rule.rule_id,))
         cloud.store.execute("DELETE FROM security_groups WHERE group_id = ?", (gid,))
