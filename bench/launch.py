@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.conftest import Server, make_server
+from tests.host.conftest import wait_for_banner
 
 from pocketcloud.host import images
 
@@ -34,15 +34,7 @@ FLOOR_NS, FLOOR_VETH, FLOOR_IP = "pcbf-floor", "pcbffloorh", "10.253.0.10"
 
 def banner(ip: str, timeout: float = 60) -> None:
     """Wait until ip:22 sends an SSH banner (opens sockets to a local netns)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((ip, 22), timeout=1) as sock:
-                if sock.recv(8).startswith(b"SSH-"):
-                    return
-        except OSError:
-            time.sleep(0.002)
-    raise SystemExit(f"no banner from {ip}")
+    wait_for_banner(ip, timeout)
 
 
 def sh(*cmd: str) -> None:

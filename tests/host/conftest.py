@@ -72,7 +72,7 @@ def wait_for_banner(ip: str, timeout: float = 30) -> float:
                 if sock.recv(64).startswith(b"SSH-"):
                     return time.monotonic() - start
         except OSError:
-            time.sleep(0.02)
+            time.sleep(0.005)
     raise AssertionError(f"no SSH banner from {ip} within {timeout}s")
 
 

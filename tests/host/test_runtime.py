@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from pocketcloud.host import cgroups, runtime
 from pocketcloud.host.run import HostError, output
 from pocketcloud.host.run import run as host_run
 from pocketcloud.host.runtime import InstanceSpec
+from tests.host.conftest import wait_for_banner
 
 ROOTFS = os.environ.get("POCKETCLOUD_TEST_ROOTFS", "")
 PREFIX = "pcrt"
@@ -51,19 +51,6 @@ pytestmark = [
     ),
     pytest.mark.skipif(os.geteuid() != 0, reason="starting instances needs root"),
 ]
-
-
-def banner_after(ip: str, timeout: float = 10.0) -> float:
-    """Seconds until ip:22 sends an SSH banner (AssertionError after ``timeout``)."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        try:
-            with socket.create_connection((ip, 22), timeout=0.5) as sock:
-                if sock.recv(64).startswith(b"SSH-"):
-                    return time.monotonic() - start
-        except OSError:
-            time.sleep(0.005)
-    raise AssertionError(f"no SSH banner from {ip} within {timeout} s")
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -167,7 +154,7 @@ class TestStart:
         for _ in range(10):
             begin = time.monotonic()
             runtime.start(spec)
-            banner_after(spec.private_ip, timeout=5)
+            wait_for_banner(spec.private_ip, timeout=5)
             times.append(time.monotonic() - begin)
             runtime.stop(spec)
         report(capsys, f"start→banner p50 {statistics.median(times):.3f} s, max {max(times):.3f} s")
@@ -191,7 +178,7 @@ class TestStart:
         """console.log has init's boot lines, sshd's own output and the host key block."""
         spec = lab.spec(1)
         runtime.start(spec)
-        banner_after(spec.private_ip)
+        wait_for_banner(spec.private_ip)
         text = runtime.console_output(spec.workdir).decode()
         for line in ("pocketcloud-init: mounted root", "pivot_root done", "sshd started"):
             assert line in text
@@ -207,7 +194,7 @@ class TestStart:
         """An idle instance is three processes (unshare, init, sshd) using little memory."""
         spec = lab.spec(1)
         runtime.start(spec)
-        banner_after(spec.private_ip)
+        wait_for_banner(spec.private_ip)
         time.sleep(0.5)
         pids = cgroups.procs(runtime.names(spec).cgroup)
         rss = sum(_rss_kib(pid) for pid in pids)
@@ -261,7 +248,7 @@ class TestUserData:
         assert "user-data says hi" in console()
         runtime.stop(spec)
         runtime.start(spec)
-        banner_after(spec.private_ip)
+        wait_for_banner(spec.private_ip)
         assert lab.ssh(spec, "cat /srv/user-data-runs") == "0\n"
         assert "user-data: already ran" in console()
 
@@ -385,14 +372,14 @@ class TestStop:
         """Killing sshd from the host: init starts a new one and SSH answers again."""
         spec = lab.spec(1)
         runtime.start(spec)
-        banner_after(spec.private_ip)
+        wait_for_banner(spec.private_ip)
         sshd = [
             p
             for p in cgroups.procs(runtime.names(spec).cgroup)
             if "sshd" in " ".join(cgroups.cmdline(p))
         ]
         os.kill(sshd[0], signal.SIGKILL)
-        banner_after(spec.private_ip, timeout=5)
+        wait_for_banner(spec.private_ip, timeout=5)
         assert "restarting" in runtime.console_output(spec.workdir).decode()
         assert lab.ssh(spec, "echo back") == "back\n"
 

@@ -119,7 +119,6 @@ def run_instances(call: Call, p: Params) -> Result:
         client_token=p.get("ClientToken"),
     )
     reservation = instances.run_instances(call.cloud, request, call.principal.arn)
-    call.cloud.wake()
     return _reservation(call, reservation)
 
 

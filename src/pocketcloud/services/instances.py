@@ -191,7 +191,13 @@ def _addresses(cloud: Cloud, subnet: network.Subnet, request: LaunchRequest) -> 
 
 
 def run_instances(cloud: Cloud, request: LaunchRequest, requester: str) -> Reservation:
-    """RunInstances: records the instances as pending; one transaction for all of them."""
+    """RunInstances: records the instances as pending (one transaction), wakes the reconciler."""
+    reservation = _record_launch(cloud, request, requester)
+    cloud.wake()
+    return reservation
+
+
+def _record_launch(cloud: Cloud, request: LaunchRequest, requester: str) -> Reservation:
     _check_counts(request)
     instance_type = instance_types.lookup(request.instance_type)
     user_data = decode_user_data(request.user_data)
