@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.conftest import Server, make_server
-from tests.host.conftest import wait_for_banner
+from tests.host.conftest import ssh_group, wait_for_banner
 
 from pocketcloud.host import images
 
@@ -112,11 +112,16 @@ def floor(rootfs: Path, runs: int) -> list[float]:
 def launches(ec2: Any, image_id: str, n: int) -> list[float]:
     """(b): RunInstances → banner, one at a time; each instance terminated after."""
     times = []
+    group = ssh_group(ec2)
     for _ in range(n):
         start = time.perf_counter()
-        made = ec2.run_instances(ImageId=image_id, InstanceType="t3.nano", MinCount=1, MaxCount=1)[
-            "Instances"
-        ][0]
+        made = ec2.run_instances(
+            ImageId=image_id,
+            InstanceType="t3.nano",
+            MinCount=1,
+            MaxCount=1,
+            SecurityGroupIds=[group],
+        )["Instances"][0]
         banner(made["PrivateIpAddress"])
         times.append(time.perf_counter() - start)
         ec2.terminate_instances(InstanceIds=[made["InstanceId"]])
@@ -151,7 +156,11 @@ def many(ec2: Any, image_id: str, count: int, prefix: str) -> tuple[float, float
     before = available_kib()
     start = time.perf_counter()
     made = ec2.run_instances(
-        ImageId=image_id, InstanceType="t3.nano", MinCount=count, MaxCount=count
+        ImageId=image_id,
+        InstanceType="t3.nano",
+        MinCount=count,
+        MaxCount=count,
+        SecurityGroupIds=[ssh_group(ec2)],
     )["Instances"]
     for instance in made:
         banner(instance["PrivateIpAddress"], timeout=120)

@@ -19,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from pocketcloud.host import firewall, nat, runtime, vpc
 from pocketcloud.host import images as host_images
-from pocketcloud.host import nat, runtime, vpc
 from pocketcloud.host.run import HostError
+from pocketcloud.services import firewall as firewall_model
 from pocketcloud.services import images, instance_types, instances
 from pocketcloud.services.context import Cloud, now
 from pocketcloud.services.instances import Instance
@@ -78,6 +79,7 @@ class Reconciler:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="reconciler", daemon=True)
         self._image_lock = threading.Lock()
+        self._firewall = ""
 
     def start(self) -> None:
         """Begin reconciling (a first pass runs at once). Needs root."""
@@ -108,7 +110,9 @@ class Reconciler:
             self._event.wait(PERIOD)
 
     def pass_once(self) -> None:
-        """One pass: act on every instance not already being acted on; sweep orphans."""
+        """One pass: firewall first, then act on every instance not already being acted
+        on; sweep orphans."""
+        self._apply_firewall()
         current = instances.load(self.cloud)
         for instance in current:
             self._submit(instance)
@@ -119,6 +123,14 @@ class Reconciler:
         if removed:
             log.info("removed orphaned host objects: %s", ", ".join(removed))
         self._purge_terminated()
+
+    def _apply_firewall(self) -> None:
+        """Load the security groups' ruleset when it differs from what was applied."""
+        wanted = firewall_model.model(self.cloud)
+        text = firewall.render(wanted)
+        if text != self._firewall:
+            firewall.apply(wanted)
+            self._firewall = text
 
     def _submit(self, instance: Instance) -> None:
         with self._lock:
@@ -253,6 +265,8 @@ def teardown(cloud: Cloud) -> list[str]:
     """
     removed = runtime.remove_host_objects(cloud.settings.prefix, keep=set())
     vpc.unblock(cloud.settings.vpc_cidr)
+    if firewall.remove(cloud.settings.prefix):
+        removed.append(f"nft table {firewall.table(cloud.settings.prefix)}")
     if nat.disable(cloud.settings.prefix):
         removed.append(f"nft table {nat.table(cloud.settings.prefix)}")
     return removed

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from pocketcloud.host import images as host_images
 from tests.conftest import Server, make_server
@@ -108,8 +109,32 @@ def key(ec2: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     return "test-key", pem
 
 
+def ssh_group(ec2: Any) -> str:
+    """A security group admitting SSH from anywhere (created once per cloud)."""
+    try:
+        found = ec2.describe_security_groups(GroupNames=["ssh"])["SecurityGroups"]
+        return str(found[0]["GroupId"])
+    except ClientError:
+        pass
+    group_id = str(ec2.create_security_group(GroupName="ssh", Description="ssh")["GroupId"])
+    ec2.authorize_security_group_ingress(
+        GroupId=group_id,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
+        ],
+    )
+    return group_id
+
+
 def launch(ec2: Any, image_id: str, key: tuple[str, Path], **extra: Any) -> Machine:
-    """RunInstances, wait for running and an SSH banner; the instance as a Machine."""
+    """RunInstances (with SSH admitted unless groups are given), wait for running and an
+    SSH banner; the instance as a Machine."""
+    extra.setdefault("SecurityGroupIds", [ssh_group(ec2)])
     made = ec2.run_instances(
         ImageId=image_id,
         InstanceType=extra.pop("InstanceType", "t3.micro"),

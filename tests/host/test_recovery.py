@@ -15,7 +15,7 @@ import pytest
 
 from pocketcloud.host import runtime
 from tests.conftest import Server, make_server
-from tests.host.conftest import Machine, wait_for_banner
+from tests.host.conftest import Machine, ssh_group, wait_for_banner
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
 
@@ -55,10 +55,13 @@ class TestCrash:
         """kill -9 amid 20 concurrent launches, restart: every instance is running or
         terminated, each running one answers SSH, and nothing is orphaned."""
         ec2, image_id, _pem = _setup(own_cloud)
+        group = ssh_group(ec2)
 
         def one(_: int) -> None:
             with contextlib.suppress(Exception):  # the server dies under some of these
-                ec2.run_instances(ImageId=image_id, KeyName="k", MinCount=1, MaxCount=1)
+                ec2.run_instances(
+                    ImageId=image_id, KeyName="k", MinCount=1, MaxCount=1, SecurityGroupIds=[group]
+                )
 
         with ThreadPoolExecutor(max_workers=20) as pool:
             futures = [pool.submit(one, i) for i in range(20)]
@@ -81,7 +84,9 @@ class TestCrash:
         """Every instance process killed and host objects gone (a reboot), then the control
         plane restarts: the instances run again with the same ids, addresses, keys and disks."""
         ec2, image_id, pem = _setup(own_cloud)
-        made = ec2.run_instances(ImageId=image_id, KeyName="k", MinCount=2, MaxCount=2)
+        made = ec2.run_instances(
+            ImageId=image_id, KeyName="k", MinCount=2, MaxCount=2, SecurityGroupIds=[ssh_group(ec2)]
+        )
         ids = [i["InstanceId"] for i in made["Instances"]]
         ec2.get_waiter("instance_running").wait(
             InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 60}

@@ -380,7 +380,7 @@ class TestStop:
         ]
         os.kill(sshd[0], signal.SIGKILL)
         wait_for_banner(spec.private_ip, timeout=5)
-        assert "restarting" in runtime.console_output(spec.workdir).decode()
+        wait_for(lambda: "restarting" in runtime.console_output(spec.workdir).decode(), 5)
         assert lab.ssh(spec, "echo back") == "back\n"
 
 

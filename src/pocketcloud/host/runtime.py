@@ -104,6 +104,11 @@ class HostObjects:
         return set(self.instances)
 
 
+def veth_name(prefix: str, instance_id: str) -> str:
+    """The host-side veth of an instance (pure)."""
+    return f"{prefix}{instance_id[-8:]}h"
+
+
 def names(spec: InstanceSpec) -> HostNames:
     """The instance's netns, host veth and cgroup path (pure; ValueError if invalid)."""
     if not _PREFIX_RE.fullmatch(spec.prefix):
@@ -113,7 +118,7 @@ def names(spec: InstanceSpec) -> HostNames:
     suffix = spec.instance_id[-8:]
     return HostNames(
         f"{spec.prefix}-{suffix}",
-        f"{spec.prefix}{suffix}h",
+        veth_name(spec.prefix, spec.instance_id),
         cgroups.relpath(spec.prefix, spec.instance_id),
     )
 

@@ -309,10 +309,12 @@ def authorize_rules(
     permissions: Sequence[Permission],
     rule_tags: Mapping[str, str],
 ) -> list[Rule]:
-    """AuthorizeSecurityGroupIngress/Egress, in one transaction."""
+    """AuthorizeSecurityGroupIngress/Egress, in one transaction; applies live."""
     with cloud.store.transaction():
         get(cloud, group_id)
-        return authorize(cloud, group_id, egress, permissions, rule_tags)
+        added = authorize(cloud, group_id, egress, permissions, rule_tags)
+    cloud.wake()
+    return added
 
 
 def revoke_rules(
@@ -322,7 +324,9 @@ def revoke_rules(
     permissions: Sequence[Permission],
     rule_ids: Sequence[str],
 ) -> list[Rule]:
-    """RevokeSecurityGroupIngress/Egress, in one transaction."""
+    """RevokeSecurityGroupIngress/Egress, in one transaction; applies live."""
     with cloud.store.transaction():
         get(cloud, group_id)
-        return revoke(cloud, group_id, egress, permissions, rule_ids)
+        removed = revoke(cloud, group_id, egress, permissions, rule_ids)
+    cloud.wake()
+    return removed

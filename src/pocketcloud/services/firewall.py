@@ -1,0 +1,49 @@
+"""What the firewall must enforce, read from the store: each live instance's rules.
+
+An instance gets the union of its groups' rules; a rule naming a source group
+matches the addresses of that group's live instances. IPv6 rules have nothing to
+match yet (instances are IPv4-only) and are left out.
+"""
+
+from __future__ import annotations
+
+from pocketcloud.host import firewall, runtime
+from pocketcloud.services import instances
+from pocketcloud.services.context import Cloud
+from pocketcloud.services.lifecycle import LIVE
+from pocketcloud.services.sg_rules import Rule, rules_of
+
+
+def _convert(rule: Rule) -> firewall.Rule | None:
+    if rule.peer.cidr_ipv6 is not None:
+        return None
+    return firewall.Rule(
+        rule.protocol, rule.from_port, rule.to_port, rule.peer.cidr_ipv4, rule.peer.group_id
+    )
+
+
+def model(cloud: Cloud) -> firewall.Model:
+    """The firewall model of the cloud as stored now."""
+    live = [i for i in instances.load(cloud) if i.state in LIVE]
+    by_group: dict[str, list[Rule]] = {}
+    for rule in rules_of(cloud):
+        by_group.setdefault(rule.group_id, []).append(rule)
+    members: dict[str, list[str]] = {}
+    guarded = []
+    for instance in live:
+        rules = [r for gid in instance.group_ids for r in by_group.get(gid, [])]
+        for gid in instance.group_ids:
+            members.setdefault(gid, []).append(instance.private_ip)
+        converted = [(r.egress, _convert(r)) for r in rules]
+        guarded.append(
+            firewall.Guarded(
+                instance.instance_id,
+                runtime.veth_name(cloud.settings.prefix, instance.instance_id),
+                ingress=tuple(dict.fromkeys(c for e, c in converted if c is not None and not e)),
+                egress=tuple(dict.fromkeys(c for e, c in converted if c is not None and e)),
+            )
+        )
+    referenced = {r.peer.group_id for rs in by_group.values() for r in rs if r.peer.group_id}
+    for gid in referenced:
+        members.setdefault(gid, [])
+    return firewall.Model(cloud.settings.prefix, tuple(guarded), members)

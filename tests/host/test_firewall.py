@@ -1,0 +1,144 @@
+"""Security groups enforced by nftables on real packets (the core of EC2's semantics)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.host.conftest import Machine, launch, ssh_group
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
+PORT = 8080
+
+
+def _tcp(port: int, cidr: str = "0.0.0.0/0") -> dict[str, Any]:
+    return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": cidr}]}
+
+
+def _listen(m: Machine, port: int = PORT) -> None:
+    """Start a TCP server inside the instance over SSH."""
+    m.ssh(f"nohup python3 -m http.server {port} >/dev/null 2>&1 &")
+    deadline = time.monotonic() + 10
+    while "LISTEN" not in m.ssh(f"ss -ltn 'sport = :{port}' | tail -n +2 | sed 's/^/LISTEN /'"):
+        assert time.monotonic() < deadline, "the listener did not start"
+        time.sleep(0.1)
+
+
+def _from_host(ip: str, port: int = PORT, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((ip, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _from(m: Machine, ip: str, port: int = PORT) -> bool:
+    probe = (
+        f"python3 -c \"import socket; socket.create_connection(('{ip}', {port}), 1)\" "
+        "&& echo open || echo closed"
+    )
+    return m.ssh(probe).strip() == "open"
+
+
+@pytest.fixture(scope="module")
+def web(ec2: Any, image_id: str, key: tuple[str, Path]) -> tuple[Machine, str]:
+    """An instance in its own group (SSH only at first), listening on 8080."""
+    gid = ec2.create_security_group(GroupName="fw-web", Description="web")["GroupId"]
+    m = launch(ec2, image_id, key, SecurityGroupIds=[ssh_group(ec2), gid])
+    _listen(m)
+    return m, gid
+
+
+class TestIngress:
+    def test_default_deny_then_authorize_then_revoke(
+        self, ec2: Any, web: tuple[Machine, str]
+    ) -> None:
+        """A port no rule names is closed; authorizing opens it live; revoking closes it
+        for new connections while a tracked connection keeps working."""
+        m, gid = web
+        assert not _from_host(m.ip)
+        ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[_tcp(PORT)])
+        deadline = time.monotonic() + 2
+        while not _from_host(m.ip, timeout=0.2):
+            assert time.monotonic() < deadline, "the new rule did not take effect"
+        tracked = socket.create_connection((m.ip, PORT), timeout=2)
+        try:
+            ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=[_tcp(PORT)])
+            time.sleep(0.5)
+            assert not _from_host(m.ip)
+            tracked.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            assert tracked.recv(12).startswith(b"HTTP/1.0")
+        finally:
+            tracked.close()
+
+    def test_cidr_rules(self, ec2: Any, web: tuple[Machine, str]) -> None:
+        """A CIDR that does not hold the host's address keeps the port closed to it."""
+        m, gid = web
+        ec2.authorize_security_group_ingress(
+            GroupId=gid, IpPermissions=[_tcp(PORT, "203.0.113.0/24")]
+        )
+        time.sleep(0.5)
+        assert not _from_host(m.ip)
+        ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=[_tcp(PORT, "203.0.113.0/24")])
+
+    def test_source_group(
+        self, ec2: Any, image_id: str, key: tuple[str, Path], web: tuple[Machine, str]
+    ) -> None:
+        """A rule naming a group admits exactly that group's members."""
+        m, gid = web
+        clients = ec2.create_security_group(GroupName="fw-clients", Description="c")["GroupId"]
+        member = launch(ec2, image_id, key, SecurityGroupIds=[ssh_group(ec2), clients])
+        stranger = launch(ec2, image_id, key)
+        ec2.authorize_security_group_ingress(
+            GroupId=gid,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": PORT,
+                    "ToPort": PORT,
+                    "UserIdGroupPairs": [{"GroupId": clients}],
+                }
+            ],
+        )
+        time.sleep(0.5)
+        assert _from(member, m.ip)
+        assert not _from(stranger, m.ip)
+        assert not _from_host(m.ip)
+
+
+class TestEgressAndIsolation:
+    def test_egress_restriction_keeps_metadata(
+        self, ec2: Any, image_id: str, key: tuple[str, Path]
+    ) -> None:
+        """Once all-egress is revoked outbound connections fail, but SSH replies and the
+        metadata service still work."""
+        open_gid = ec2.create_security_group(GroupName="fw-open", Description="o")["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=open_gid, IpPermissions=[_tcp(PORT)])
+        server = launch(ec2, image_id, key, SecurityGroupIds=[ssh_group(ec2), open_gid])
+        _listen(server)
+        gid = ec2.create_security_group(GroupName="fw-locked", Description="l")["GroupId"]
+        client = launch(ec2, image_id, key, SecurityGroupIds=[ssh_group(ec2), gid])
+        time.sleep(0.5)
+        assert _from(client, server.ip)
+        ec2.revoke_security_group_egress(
+            GroupId=gid, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        )
+        # the ssh group still allows all egress: make the client's only group the locked one
+        ec2.modify_instance_attribute(InstanceId=client.instance_id, Groups=[gid])
+        ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[_tcp(22)])
+        time.sleep(0.5)
+        assert not _from(client, server.ip)
+        metadata = client.ssh("curl -s -m 3 http://169.254.169.254/latest/meta-data/instance-id")
+        assert metadata == client.instance_id
+
+    def test_root_inside_cannot_touch_the_firewall(self, web: tuple[Machine, str]) -> None:
+        """The rules live on the host: root inside sees none of them and cannot flush them."""
+        m, _ = web
+        listed = m.ssh("sudo nft list ruleset 2>&1; echo rc=$?", check=False)
+        assert "_fw" not in listed
+        assert not _from_host(m.ip)
