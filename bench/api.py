@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -23,6 +24,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from pocketcloud.host.daemon import answers
 
 BIN = Path(sys.executable).parent
 
@@ -38,11 +41,9 @@ def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"server exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        if answers("127.0.0.1", port, timeout=0.2):
             return
-        except OSError:
-            time.sleep(0.05)
+        time.sleep(0.05)
     raise SystemExit(f"nothing answered on port {port}")
 
 
@@ -67,6 +68,14 @@ def pocketcloud() -> Iterator[tuple[str, str, str]]:
             str(port),
             "--profile",
             "bench",
+            # its own host-object prefix, VPC and metadata port: never a developer's cloud's
+            "--prefix",
+            "b" + secrets.token_hex(2),
+            "--vpc-cidr",
+            f"10.{secrets.randbelow(150) + 100}.0.0/16",
+            "--imds-port",
+            str(free_port()),
+            "--no-nat",
         ],
         env=env,
         check=True,

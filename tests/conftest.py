@@ -21,6 +21,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from pocketcloud.host.daemon import answers
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PROFILE = "pocketcloud-test"
@@ -64,22 +66,28 @@ class Server:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            if answers("127.0.0.1", self.port, timeout=0.2):
                 return
-            except OSError:
-                time.sleep(0.05)
+            time.sleep(0.05)
         raise AssertionError(f"server did not start: {self.log.read_text()}")
 
     def remove(self) -> None:
         """Stop the server and delete its state directory."""
-        self.stop()
-        shutil.rmtree(self.state_dir.parent, ignore_errors=True)
+        try:
+            self.stop()
+        finally:
+            if self.log.exists():  # kept for a post-mortem of the last test cloud
+                shutil.copy(self.log, Path(tempfile.gettempdir()) / "pocketcloud-last-server.log")
+            shutil.rmtree(self.state_dir.parent, ignore_errors=True)
 
     def stop(self, kill: bool = False) -> None:
-        """Stop the server (SIGKILL when ``kill``)."""
+        """Stop the server (SIGKILL when ``kill``); a server that died shows its log."""
         if self.process is None:
             return
+        if self.process.poll() is not None:
+            tail = self.log.read_text()[-4000:] if self.log.exists() else ""
+            self.process = None
+            raise AssertionError(f"the server had died; its log ends:\n{tail}")
         if kill:
             self.process.kill()
         else:

@@ -80,6 +80,7 @@ class Reconciler:
         self._thread = threading.Thread(target=self._loop, name="reconciler", daemon=True)
         self._image_lock = threading.Lock()
         self._firewall = ""
+        self._loaded = ""
 
     def start(self) -> None:
         """Begin reconciling (a first pass runs at once). Needs root."""
@@ -125,12 +126,15 @@ class Reconciler:
         self._purge_terminated()
 
     def _apply_firewall(self) -> None:
-        """Load the security groups' ruleset when it differs from what was applied."""
+        """Load the security groups' ruleset when it differs from what was applied, or
+        when the table on the host no longer is what we loaded (repairs changes made
+        behind our back)."""
         wanted = firewall_model.model(self.cloud)
         text = firewall.render(wanted)
-        if text != self._firewall:
+        if text != self._firewall or firewall.listing(wanted.prefix) != self._loaded:
             firewall.apply(wanted)
             self._firewall = text
+            self._loaded = firewall.listing(wanted.prefix)
 
     def _submit(self, instance: Instance) -> None:
         with self._lock:

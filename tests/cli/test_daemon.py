@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import secrets
 import subprocess
 from pathlib import Path
 
@@ -20,6 +21,19 @@ def _env(tmp: Path) -> dict[str, str]:
         }
     )
     return env
+
+
+def _own() -> list[str]:
+    """A prefix and VPC of the test's own, so `down` never touches a developer's cloud."""
+    return [
+        "--prefix",
+        "t" + secrets.token_hex(2),
+        "--no-nat",
+        "--vpc-cidr",
+        f"10.{secrets.randbelow(150) + 100}.0.0/16",
+        "--imds-port",
+        str(free_port()),
+    ]
 
 
 def _run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -43,7 +57,7 @@ class TestInit:
             "[work]\naws_access_key_id = AKIAWORK\naws_secret_access_key = worksecret\n"
         )
         env = _env(tmp_path)
-        _run(env, "init", "--port", str(free_port()))
+        _run(env, "init", *_own(), "--port", str(free_port()))
         config = configparser.RawConfigParser()
         config.read(aws / "config")
         assert config.get("profile work", "region") == "eu-west-1"
@@ -57,7 +71,7 @@ class TestInit:
     def test_init_twice_keeps_the_account(self, tmp_path: Path) -> None:
         """A second init changes nothing and says so."""
         env = _env(tmp_path)
-        _run(env, "init", "--port", str(free_port()))
+        _run(env, "init", *_own(), "--port", str(free_port()))
         before = (tmp_path / "aws" / "credentials").read_text()
         again = _run(env, "init")
         assert "already initialized" in again.stdout
@@ -69,7 +83,7 @@ class TestDaemon:
         """up returns once the API answers; boto3 with the profile works; down stops it."""
         env = _env(tmp_path)
         state = str(tmp_path / "state")
-        _run(env, "init", "--state-dir", state, "--port", str(free_port()))
+        _run(env, "init", *_own(), "--state-dir", state, "--port", str(free_port()))
         try:
             up = _run(env, "up", "--state-dir", state)
             assert "is up" in up.stdout

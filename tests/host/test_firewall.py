@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -142,3 +143,15 @@ class TestEgressAndIsolation:
         listed = m.ssh("sudo nft list ruleset 2>&1; echo rc=$?", check=False)
         assert "_fw" not in listed
         assert not _from_host(m.ip)
+
+
+class TestRepair:
+    def test_deleted_table_is_restored(self, cloud: Any, web: tuple[Machine, str]) -> None:
+        """If the cloud's table is deleted behind its back, the reconciler loads it again."""
+        m, _ = web
+        subprocess.run(["nft", "delete", "table", "inet", f"{cloud.prefix}_fw"], check=True)
+        assert _from_host(m.ip)  # nothing guards the instance for a moment
+        deadline = time.monotonic() + 15
+        while _from_host(m.ip, timeout=0.3):
+            assert time.monotonic() < deadline, "the firewall was not restored"
+            time.sleep(0.5)

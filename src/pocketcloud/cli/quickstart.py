@@ -6,8 +6,10 @@ boto3 with the ``pocketcloud`` profile, then shows the same state through ``aws`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -128,6 +130,53 @@ def _ssh(pem: Path, address: str, command: str, console: Console) -> None:
     raise SystemExit(1)
 
 
+def _reachable(address: str, port: int, timeout: float = 1.0) -> bool:
+    """Whether a TCP connection to address:port opens (opens a socket)."""
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _firewall_demo(ec2: Any, pem: Path, address: str, group_id: str, console: Console) -> None:
+    """Serve on 8080 inside the instance, show the group blocking it, then admit it."""
+    console.print("\n[bold]The security group at work[/]")
+    rule = {
+        "IpProtocol": "tcp",
+        "FromPort": 8080,
+        "ToPort": 8080,
+        "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+    }
+    with contextlib.suppress(ClientError):  # a second run starts from a closed port again
+        ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=[rule])
+    options = ["-o", "StrictHostKeyChecking=accept-new"]
+    subprocess.run(
+        [
+            "ssh",
+            "-i",
+            str(pem),
+            *options,
+            f"admin@{address}",
+            "nohup python3 -m http.server 8080 >/dev/null 2>&1 &",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    time.sleep(0.5)
+    verdict = "answers" if _reachable(address, 8080) else "is blocked by the security group"
+    console.print(f"  python3 -m http.server 8080 runs inside; {address}:8080 {verdict}")
+    ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[rule])
+    console.print(f"  authorized tcp 8080 on {GROUP_NAME} through the API")
+    for _attempt in range(20):
+        if _reachable(address, 8080):
+            console.print(f"  {address}:8080 answers now: curl http://{address}:8080/")
+            return
+        time.sleep(0.1)
+    console.print(f"  [red]{address}:8080 still does not answer[/]")
+
+
 def _aws(profile: str, *args: str, console: Console) -> None:
     """Run the AWS CLI and show its output (runs a process)."""
     aws = shutil.which("aws") or str(Path(sys.executable).parent / "aws")
@@ -175,6 +224,7 @@ def run(profile: str, pem: Path, console: Console) -> None:
         console=console,
     )
     _ssh(pem, instance["PublicIpAddress"], "hostname && uname -sr && sudo id -un", console)
+    _firewall_demo(ec2, pem, instance["PublicIpAddress"], group_id, console)
     bin_dir = Path(sys.executable).parent
     console.print("\n[bold green]Your cloud is ready.[/] Try next:")
     for line in (

@@ -49,8 +49,10 @@ def remove_pid(pidfile: Path) -> None:
 def answers(host: str, port: int, timeout: float = 0.5) -> bool:
     """Whether something accepts TCP connections on host:port (opens a socket)."""
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            # nothing listening on a port of the ephemeral range: the connect can pick that
+            # very port as its source and connect to itself (TCP simultaneous open)
+            return bool(sock.getsockname() != sock.getpeername())
     except OSError:
         return False
 

@@ -176,6 +176,12 @@ def apply(model: Model, *, check_only: bool = False) -> None:
     run(["nft", *(["-c"] if check_only else []), "-f", "-"], input=render(model).encode())
 
 
+def listing(prefix: str) -> str:
+    """The table as the kernel has it now ("" if absent). Runs ``nft list``."""
+    result = run(["nft", "list", "table", "inet", table(prefix)], check=False)
+    return result.stdout.decode() if result.returncode == 0 else ""
+
+
 def remove(prefix: str) -> bool:
     """Delete the cloud's firewall table; False if there was none."""
     return run(["nft", "delete", "table", "inet", table(prefix)], check=False).returncode == 0
