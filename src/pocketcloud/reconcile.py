@@ -102,36 +102,41 @@ class Reconciler:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _loop(self) -> None:
+        thorough = True  # the first pass, and every timed one, also inspects the host
         while not self._stop.is_set():
             self._event.clear()
             try:
-                self.pass_once()
+                self.pass_once(thorough=thorough)
             except Exception:
                 log.exception("reconcile pass failed")
-            self._event.wait(PERIOD)
+            thorough = not self._event.wait(PERIOD)
 
-    def pass_once(self) -> None:
+    def pass_once(self, thorough: bool = True) -> None:
         """One pass: firewall first, then act on every instance not already being acted
-        on; sweep orphans."""
-        self._apply_firewall()
+        on. A thorough pass also repairs the firewall table and sweeps orphaned host
+        objects; passes woken by API calls skip that host inspection (it forks commands)
+        so that a burst of calls stays cheap."""
+        self._apply_firewall(repair=thorough)
         current = instances.load(self.cloud)
         for instance in current:
             self._submit(instance)
         keep = {i.instance_id for i in current if i.state is not State.TERMINATED}
-        with self._lock:
-            keep |= set(self._busy)
-        removed = runtime.remove_host_objects(self.cloud.settings.prefix, keep)
-        if removed:
-            log.info("removed orphaned host objects: %s", ", ".join(removed))
-        self._purge_terminated()
+        if thorough:
+            with self._lock:
+                keep |= set(self._busy)
+            removed = runtime.remove_host_objects(self.cloud.settings.prefix, keep)
+            if removed:
+                log.info("removed orphaned host objects: %s", ", ".join(removed))
+            self._purge_terminated()
 
-    def _apply_firewall(self) -> None:
+    def _apply_firewall(self, repair: bool) -> None:
         """Load the security groups' ruleset when it differs from what was applied, or
         when the table on the host no longer is what we loaded (repairs changes made
         behind our back)."""
         wanted = firewall_model.model(self.cloud)
         text = firewall.render(wanted)
-        if text != self._firewall or firewall.listing(wanted.prefix) != self._loaded:
+        drifted = repair and firewall.listing(wanted.prefix) != self._loaded
+        if text != self._firewall or drifted:
             firewall.apply(wanted)
             self._firewall = text
             self._loaded = firewall.listing(wanted.prefix)

@@ -25,8 +25,9 @@ def _convert(rule: Rule) -> firewall.Rule | None:
 def model(cloud: Cloud) -> firewall.Model:
     """The firewall model of the cloud as stored now."""
     live = [i for i in instances.load(cloud) if i.state in LIVE]
+    used = sorted({gid for i in live for gid in i.group_ids})
     by_group: dict[str, list[Rule]] = {}
-    for rule in rules_of(cloud):
+    for rule in rules_of(cloud, used, with_tags=False) if used else []:
         by_group.setdefault(rule.group_id, []).append(rule)
     members: dict[str, list[str]] = {}
     guarded = []

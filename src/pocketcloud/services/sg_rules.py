@@ -163,8 +163,10 @@ def _from_row(row: Row, rule_tags: Mapping[str, str]) -> Rule:
     )
 
 
-def rules_of(cloud: Cloud, group_ids: Sequence[str] | None = None) -> list[Rule]:
-    """The stored rules of some groups (all groups if None), with their tags."""
+def rules_of(
+    cloud: Cloud, group_ids: Sequence[str] | None = None, *, with_tags: bool = True
+) -> list[Rule]:
+    """The stored rules of some groups (all groups if None), with their tags if asked."""
     if group_ids is None:
         rows = cloud.store.all("SELECT * FROM security_group_rules ORDER BY rowid")
     else:
@@ -173,6 +175,8 @@ def rules_of(cloud: Cloud, group_ids: Sequence[str] | None = None) -> list[Rule]
             f"SELECT * FROM security_group_rules WHERE group_id IN ({marks}) ORDER BY rowid",  # noqa: S608
             list(group_ids),
         )
+    if not with_tags:
+        return [_from_row(r, {}) for r in rows]
     all_tags = tags.for_resources(cloud, (r["rule_id"] for r in rows))
     return [_from_row(r, all_tags[r["rule_id"]]) for r in rows]
 
