@@ -329,15 +329,13 @@ def require(cloud: Cloud, instance_ids: Sequence[str]) -> list[Instance]:
         check_id(instance_id)
     found = {i.instance_id: i for i in load(cloud, instance_ids=list(instance_ids))}
     missing = [i for i in instance_ids if i not in found]
-    if missing:
-        listed = ", ".join(f"'{m}'" for m in missing)
-        noun = "IDs" if len(missing) > 1 else "ID"
+    if len(missing) == 1:
         raise ClientError(
-            "InvalidInstanceID.NotFound",
-            f"The instance {noun} {listed} do not exist"
-            if len(missing) > 1
-            else f"The instance ID {listed} does not exist",
+            "InvalidInstanceID.NotFound", f"The instance ID '{missing[0]}' does not exist"
         )
+    if missing:
+        listed = ", ".join(missing)
+        raise ClientError("InvalidInstanceID.NotFound", f"The instance IDs '{listed}' do not exist")
     return [found[i] for i in dict.fromkeys(instance_ids)]
 
 
