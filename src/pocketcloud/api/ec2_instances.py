@@ -122,15 +122,20 @@ def run_instances(call: Call, p: Params) -> Result:
     return _reservation(call, reservation)
 
 
-@registry.op("DescribeInstances")
-def describe_instances(call: Call, p: Params) -> Result:
-    found, token = instances.describe_instances(
+def _matching(call: Call, p: Params) -> tuple[list[Reservation], str | None]:
+    """The reservations DescribeInstances and DescribeInstanceStatus select alike."""
+    return instances.describe_instances(
         call.cloud,
         p.get("InstanceIds", []),
         filters_of(p),
         p.get("MaxResults"),
         p.get("NextToken"),
     )
+
+
+@registry.op("DescribeInstances")
+def describe_instances(call: Call, p: Params) -> Result:
+    found, token = _matching(call, p)
     return {"Reservations": [_reservation(call, r) for r in found], "NextToken": token}
 
 
@@ -171,13 +176,7 @@ def reboot_instances(call: Call, p: Params) -> Result:
 
 @registry.op("DescribeInstanceStatus")
 def describe_instance_status(call: Call, p: Params) -> Result:
-    found, token = instances.describe_instances(
-        call.cloud,
-        p.get("InstanceIds", []),
-        filters_of(p),
-        p.get("MaxResults"),
-        p.get("NextToken"),
-    )
+    found, token = _matching(call, p)
     everything = bool(p.get("IncludeAllInstances"))
     statuses = []
     for reservation in found:
