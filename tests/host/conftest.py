@@ -6,7 +6,7 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from pocketcloud.host import images as host_images
 from tests.conftest import Server, make_server
+from tests.host import probe
 
 
 def _default_rootfs() -> None:
@@ -50,10 +51,14 @@ class Machine:
     ip: str
     key: Path
 
-    def ssh(self, command: str, *, check: bool = True, timeout: float = 60) -> str:
+    def ssh(
+        self, command: str, *, check: bool = True, timeout: float = 60, stdin: str | None = None
+    ) -> str:
         """Run a command over OpenSSH as admin (runs a process)."""
         result = subprocess.run(
             ["ssh", "-i", str(self.key), *SSH_OPTIONS, f"admin@{self.ip}", command],
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -75,6 +80,34 @@ def wait_for_banner(ip: str, timeout: float = 30) -> float:
         except OSError:
             time.sleep(0.005)
     raise AssertionError(f"no SSH banner from {ip} within {timeout}s")
+
+
+SCRIPT = Path(probe.__file__).read_text()
+
+
+def install_probe(m: Machine) -> None:
+    """Copy the probe script into the instance."""
+    m.ssh("cat > /tmp/probe.py", stdin=SCRIPT)
+
+
+def start_listeners(m: Machine, specs: Sequence[str]) -> None:
+    """Run the probe script's listeners inside the instance (in the background)."""
+    install_probe(m)
+    m.ssh(f"nohup python3 /tmp/probe.py serve {' '.join(specs)} </dev/null >/tmp/serve.log 2>&1 &")
+    deadline = time.monotonic() + 10
+    while "ready" not in m.ssh("cat /tmp/serve.log"):
+        assert time.monotonic() < deadline, m.ssh("cat /tmp/serve.log")
+        time.sleep(0.1)
+
+
+def listing(prefix: str) -> str:
+    """The cloud's firewall table as loaded in the kernel."""
+    return subprocess.run(
+        ["nft", "list", "table", "inet", f"{prefix}_fw"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
 
 
 @pytest.fixture(scope="module")

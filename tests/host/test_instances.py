@@ -281,8 +281,9 @@ class TestInstanceApi:
         }
         assert sizes == {"t3.micro": (2, 1024), "t2.micro": (1, 1024)}
 
-    def test_groups_and_attributes(self, ec2: Any, machine: Machine) -> None:
-        """ModifyInstanceAttribute changes the groups of a running instance."""
+    def test_groups_and_attributes(self, ec2: Any, machine: Machine, image_id: str) -> None:
+        """ModifyInstanceAttribute changes the groups of a running instance; more than
+        five groups on one instance are refused, changing and launching nothing."""
         gid = ec2.create_security_group(GroupName="swap-in", Description="s")["GroupId"]
         ec2.modify_instance_attribute(InstanceId=machine.instance_id, Groups=[gid])
         groups = ec2.describe_instance_attribute(
@@ -296,6 +297,22 @@ class TestInstanceApi:
         with pytest.raises(ClientError) as info:
             ec2.delete_security_group(GroupId=gid)
         assert _code(info) == "DependencyViolation"
+        six = [gid] + [
+            ec2.create_security_group(GroupName=f"many-{n}", Description="m")["GroupId"]
+            for n in range(5)
+        ]
+        with pytest.raises(ClientError) as info:
+            ec2.modify_instance_attribute(InstanceId=machine.instance_id, Groups=six)
+        assert _code(info) == "SecurityGroupsPerInterfaceLimitExceeded"
+        groups = ec2.describe_instance_attribute(
+            InstanceId=machine.instance_id, Attribute="groupSet"
+        )["Groups"]
+        assert [g["GroupId"] for g in groups] == [gid]  # unchanged
+        before = len(ec2.describe_instances()["Reservations"])
+        with pytest.raises(ClientError) as info:
+            ec2.run_instances(ImageId=image_id, MinCount=1, MaxCount=1, SecurityGroupIds=six)
+        assert _code(info) == "SecurityGroupsPerInterfaceLimitExceeded"
+        assert len(ec2.describe_instances()["Reservations"]) == before
 
     def test_iam_on_instances(
         self, cloud: Server, ec2: Any, image_id: str, key: tuple[str, Path]

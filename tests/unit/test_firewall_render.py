@@ -27,6 +27,7 @@ MODEL = Model(
     "pt01",
     (WEB, DB),
     {"sg-0aaaaaaaaaaaaaaaa": ["10.1.0.5", "10.1.0.4"], "sg-0bbbbbbbbbbbbbbbb": []},
+    metadata=("169.254.1.1", 4748),
 )
 
 
@@ -53,6 +54,7 @@ class TestRenderRule:
             (Rule("icmp"), "in", "meta nfproto ipv4 meta l4proto icmp return"),
             (Rule("-1", group_id="sg-0a"), "in", "ip saddr @g_sg_0a return"),
             (Rule("47"), "out", "meta nfproto ipv4 meta l4proto 47 return"),
+            (Rule("icmpv6"), "in", "meta nfproto ipv4 meta l4proto ipv6-icmp return"),
         ],
     )
     def test_rules(self, rule: Rule, direction: str, expected: str) -> None:
@@ -74,7 +76,8 @@ class TestRender:
         assert lines[0] == "ct state established,related return"
         assert lines[-1] == "drop"
         egress = text[text.index("chain out_i_0123456789abcdef0") :]
-        assert "ip daddr { 169.254.1.1 } return" in egress.splitlines()[3]
+        # the metadata service only, before any rule: the API on the gateway obeys egress
+        assert egress.splitlines()[3].strip() == "ip daddr 169.254.1.1 tcp dport 4748 return"
 
     def test_forward_checks_egress_before_ingress(self) -> None:
         """Between instances the sender's egress runs first, then the receiver's ingress."""

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 
+from pocketcloud.host import daemon
 from pocketcloud.services import metadata
 from pocketcloud.services.context import Cloud
 
 log = logging.getLogger("pocketcloud.imds")
 MAX_HEADER_BYTES = 16 * 1024
-IP_FREEBIND = 15  # linux/in.h; not exported by the socket module
 REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -91,8 +90,5 @@ class MetadataServer:
         ``host`` is the instances' gateway address, which exists only while an
         instance does, so the socket binds with IP_FREEBIND.
         """
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
-        sock.bind((host, port))
+        sock = daemon.listener(host, port, freebind=True)
         return await asyncio.start_server(self.handle, sock=sock, limit=MAX_HEADER_BYTES)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -88,6 +89,16 @@ def init(
     console.print(f"  AWS profile [bold]{profile}[/] written to ~/.aws/config and credentials")
 
 
+def _api_sockets(host: str, port: int, gateway: str) -> list[socket.socket]:
+    """The API's sockets: the configured address, and the instances' gateway so that
+    instances reach the API as EC2 instances reach AWS's endpoints (through their
+    egress rules)."""
+    sockets = [daemon.listener(host, port)]
+    if host not in ("0.0.0.0", gateway):  # noqa: S104 (a comparison, not a bind)
+        sockets.append(daemon.listener(gateway, port, freebind=True))
+    return sockets
+
+
 @app.command()
 def serve(
     state: StateDir = None,
@@ -115,23 +126,20 @@ def serve(
     reconciler = Reconciler(cloud)
     reconciler.start()
     metadata = MetadataServer(cloud)
+    api = Api(
+        cloud,
+        on_startup=[lambda: metadata.serve(GATEWAY, cloud.settings.imds_port)],
+        on_shutdown=[
+            reconciler.close,
+            lambda: teardown(cloud),
+            lambda: daemon.remove_pid(paths.pidfile),
+        ],
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(api, log_level="warning", access_log=False, lifespan="on")
+    )
     try:
-        uvicorn.run(
-            Api(
-                cloud,
-                on_startup=[lambda: metadata.serve(GATEWAY, cloud.settings.imds_port)],
-                on_shutdown=[
-                    reconciler.close,
-                    lambda: teardown(cloud),
-                    lambda: daemon.remove_pid(paths.pidfile),
-                ],
-            ),
-            host=cloud.settings.host,
-            port=cloud.settings.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-        )
+        server.run(sockets=_api_sockets(cloud.settings.host, cloud.settings.port, GATEWAY))
     finally:  # not reached on SIGTERM (see Api._lifespan); the pidfile check copes
         daemon.remove_pid(paths.pidfile)
         cloud.store.close()

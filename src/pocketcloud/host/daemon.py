@@ -46,6 +46,27 @@ def remove_pid(pidfile: Path) -> None:
             pidfile.unlink()
 
 
+IP_FREEBIND = 15  # linux/in.h; not exported by the socket module
+
+
+def listener(host: str, port: int, *, freebind: bool = False) -> socket.socket:
+    """A bound TCP socket (not yet listening) for a server to take over.
+
+    ``freebind`` allows an address no interface holds yet: the instances' gateway
+    exists only while an instance does.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if freebind:
+        sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def answers(host: str, port: int, timeout: float = 0.5) -> bool:
     """Whether something accepts TCP connections on host:port (opens a socket)."""
     try:

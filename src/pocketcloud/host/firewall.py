@@ -15,10 +15,11 @@ match against one set of member addresses per group::
         drop
 
 Rule chains ``return`` rather than ``accept`` so that a packet between two instances
-passes both the sender's egress and the receiver's ingress. The gateway address
-(the metadata service lives behind it) is exempt from egress rules, as the instance
-metadata service is on EC2. ``render`` is pure; ``apply`` runs ``nft -f`` and needs
-CAP_NET_ADMIN. (Not yet wired into the reconciler: see the security groups issue.)
+passes both the sender's egress and the receiver's ingress. The metadata service
+(the gateway address and the metadata port, where each instance's 169.254.169.254:80
+is redirected) is exempt from egress rules, as it is on EC2; everything else an
+instance sends, the control-plane API on the gateway included, obeys them.
+``render`` is pure; ``apply`` runs ``nft -f`` and needs CAP_NET_ADMIN.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Model:
     prefix: str
     instances: tuple[Guarded, ...] = ()
     members: Mapping[str, Sequence[str]] | None = None  # group id → member addresses
-    exempt: tuple[str, ...] = ("169.254.1.1",)
+    metadata: tuple[str, int] | None = None  # (address, TCP port) exempt from egress rules
 
 
 def table(prefix: str) -> str:
@@ -86,6 +87,8 @@ def _protocol(rule: Rule) -> str:
         return ""
     if rule.protocol in ("tcp", "udp"):
         return _ports(rule.protocol, rule.from_port, rule.to_port)
+    if rule.protocol == "icmpv6":  # instances are IPv4-only: such a rule never matches
+        return "meta l4proto ipv6-icmp"
     if rule.protocol == "icmp":
         match = "meta l4proto icmp"
         if rule.from_port != -1:
@@ -111,14 +114,14 @@ def render_rule(rule: Rule, direction: str) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _instance_chains(guarded: Guarded, exempt: Sequence[str]) -> list[str]:
+def _instance_chains(guarded: Guarded, metadata: tuple[str, int] | None) -> list[str]:
     lines = []
     for kind, rules in (("in", guarded.ingress), ("out", guarded.egress)):
         lines.append(f"  chain {_chain(kind, guarded.instance_id)} {{")
         lines.append("    ct state established,related return")
         lines.append("    ct state invalid drop")
-        if kind == "out" and exempt:
-            lines.append(f"    ip daddr {{ {', '.join(exempt)} }} return")
+        if kind == "out" and metadata is not None:
+            lines.append(f"    ip daddr {metadata[0]} tcp dport {metadata[1]} return")
         lines += [f"    {render_rule(rule, kind)}" for rule in rules]
         lines.append("    drop")
         lines.append("  }")
@@ -158,7 +161,7 @@ def render(model: Model) -> str:
     for hook in ("forward", "output", "input"):
         body += _dispatch(model, hook)
     for guarded in model.instances:
-        body += _instance_chains(guarded, model.exempt)
+        body += _instance_chains(guarded, model.metadata)
     return "\n".join(
         [
             f"table inet {name}",

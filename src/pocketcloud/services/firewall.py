@@ -7,7 +7,7 @@ match yet (instances are IPv4-only) and are left out.
 
 from __future__ import annotations
 
-from pocketcloud.host import firewall, runtime
+from pocketcloud.host import firewall, network, runtime
 from pocketcloud.services import instances
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.lifecycle import LIVE
@@ -47,4 +47,9 @@ def model(cloud: Cloud) -> firewall.Model:
     referenced = {r.peer.group_id for rs in by_group.values() for r in rs if r.peer.group_id}
     for gid in referenced:
         members.setdefault(gid, [])
-    return firewall.Model(cloud.settings.prefix, tuple(guarded), members)
+    return firewall.Model(
+        cloud.settings.prefix,
+        tuple(guarded),
+        members,
+        metadata=(network.GATEWAY, cloud.settings.imds_port),
+    )

@@ -22,6 +22,7 @@ from pocketcloud.store.sqlite import Row
 
 MAX_USER_DATA = 16 * 1024
 MAX_LIVE_INSTANCES = 256
+MAX_GROUPS_PER_INTERFACE = 5  # EC2's default quota (an instance here has one interface)
 FILTERS = (
     "instance-id",
     "instance-state-name",
@@ -258,6 +259,11 @@ def _by_token(cloud: Cloud, token: str) -> Reservation | None:
 
 def set_groups(cloud: Cloud, instance_id: str, group_ids: Sequence[str]) -> None:
     """Replace an instance's security groups (call inside a transaction)."""
+    if len(group_ids) > MAX_GROUPS_PER_INTERFACE:
+        raise ClientError(
+            "SecurityGroupsPerInterfaceLimitExceeded",
+            "The maximum number of security groups per interface has been reached.",
+        )
     cloud.store.execute("DELETE FROM instance_groups WHERE instance_id = ?", (instance_id,))
     cloud.store.executemany(
         "INSERT INTO instance_groups(instance_id, group_id, position) VALUES(?, ?, ?)",
