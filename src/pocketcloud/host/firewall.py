@@ -1,4 +1,4 @@
-"""Security groups as nftables: the whole ruleset rendered by pure code, applied at once.
+"""Security groups as nftables: rendered by pure code, applied in one transaction.
 
 One ``inet`` table per cloud (``<prefix>_fw``). Every instance has an ingress chain
 and an egress chain; the base chains dispatch on the instance's host-side veth with
@@ -6,10 +6,11 @@ verdict maps, so matching cost stays flat as instances grow, and group-source ru
 match against one set of member addresses per group::
 
     forward (instance → instance), output (host → instance), input (instance → host):
-        iifname vmap { <veth>: jump out_<id> }     the sender's egress rules
-        oifname vmap { <veth>: jump in_<id> }      the receiver's ingress rules
+        ct state established,related accept         stateful: replies and tracked flows
+        iifname vmap @outs    { <veth>: jump out_<id> }   the sender's egress rules
+        oifname vmap @ins     { <veth>: jump in_<id> }    the receiver's ingress rules
     in_<id>  / out_<id>:
-        ct state established,related return         stateful: replies and tracked flows pass
+        ct state established,related return
         ct state invalid drop
         <one line per rule> return
         drop
@@ -19,7 +20,12 @@ passes both the sender's egress and the receiver's ingress. The metadata service
 (the gateway address and the metadata port, where each instance's 169.254.169.254:80
 is redirected) is exempt from egress rules, as it is on EC2; everything else an
 instance sends, the control-plane API on the gateway included, obeys them.
-``render`` is pure; ``apply`` runs ``nft -f`` and needs CAP_NET_ADMIN.
+
+``render`` gives the whole table (it replaces any previous one); ``render_update``
+gives the smallest transaction from one ``Ruleset`` to the next (a rule change
+rewrites only the chains of the instances it concerns, a launch adds two chains and
+two map elements), so the cost of a change does not grow with the cloud. Both are
+pure; ``load``/``apply`` run ``nft -f`` and need CAP_NET_ADMIN.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from dataclasses import dataclass
 from pocketcloud.host.run import run
 
 ALL = "0.0.0.0/0"
+Lines = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -114,69 +121,131 @@ def render_rule(rule: Rule, direction: str) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _instance_chains(guarded: Guarded, metadata: tuple[str, int] | None) -> list[str]:
-    lines = []
+def _instance_chains(guarded: Guarded, metadata: tuple[str, int] | None) -> dict[str, Lines]:
+    chains = {}
     for kind, rules in (("in", guarded.ingress), ("out", guarded.egress)):
-        lines.append(f"  chain {_chain(kind, guarded.instance_id)} {{")
-        lines.append("    ct state established,related return")
-        lines.append("    ct state invalid drop")
+        lines = ["ct state established,related return", "ct state invalid drop"]
         if kind == "out" and metadata is not None:
-            lines.append(f"    ip daddr {metadata[0]} tcp dport {metadata[1]} return")
-        lines += [f"    {render_rule(rule, kind)}" for rule in rules]
-        lines.append("    drop")
-        lines.append("  }")
-    return lines
+            lines.append(f"ip daddr {metadata[0]} tcp dport {metadata[1]} return")
+        lines += [render_rule(rule, kind) for rule in rules]
+        lines.append("drop")
+        chains[_chain(kind, guarded.instance_id)] = tuple(lines)
+    return chains
 
 
-def _dispatch(model: Model, hook: str) -> list[str]:
-    lines = [f"  chain {hook} {{", f"    type filter hook {hook} priority filter; policy accept;"]
-    if model.instances:
-        outs = ", ".join(
-            f'"{g.veth}" : jump {_chain("out", g.instance_id)}' for g in model.instances
-        )
-        ins = ", ".join(f'"{g.veth}" : jump {_chain("in", g.instance_id)}' for g in model.instances)
-        if hook in ("forward", "input"):
-            lines.append(f"    iifname vmap {{ {outs} }}")
-        if hook in ("forward", "output"):
-            lines.append(f"    oifname vmap {{ {ins} }}")
-    lines.append("  }")
-    return lines
+@dataclass(frozen=True)
+class Ruleset:
+    """The table's variable parts, as nft text fragments: what a change is diffed on."""
+
+    prefix: str
+    sets: Mapping[str, Lines]  # group set → member addresses
+    outs: Mapping[str, str]  # veth → "jump out_<id>" (the sender's egress)
+    ins: Mapping[str, str]  # veth → "jump in_<id>" (the receiver's ingress)
+    chains: Mapping[str, Lines]  # instance chain → its rules
 
 
-def _sets(model: Model) -> list[str]:
-    lines = []
-    for group_id, addresses in sorted((model.members or {}).items()):
-        lines.append(f"  set {_set_name(group_id)} {{")
-        lines.append("    type ipv4_addr")
-        if addresses:
-            lines.append(f"    elements = {{ {', '.join(sorted(addresses))} }}")
-        lines.append("  }")
-    return lines
-
-
-def render(model: Model) -> str:
-    """The whole table, replacing any previous version in one transaction (pure)."""
-    name = table(model.prefix)
-    body = _sets(model)
-    for hook in ("forward", "output", "input"):
-        body += _dispatch(model, hook)
+def ruleset(model: Model) -> Ruleset:
+    """What the model becomes in nftables (pure)."""
+    chains: dict[str, Lines] = {}
     for guarded in model.instances:
-        body += _instance_chains(guarded, model.metadata)
-    return "\n".join(
-        [
-            f"table inet {name}",
-            f"delete table inet {name}",
-            f"table inet {name} {{",
-            *body,
-            "}",
-            "",
-        ]
+        chains |= _instance_chains(guarded, model.metadata)
+    return Ruleset(
+        model.prefix,
+        {
+            _set_name(gid): tuple(sorted(addresses))
+            for gid, addresses in sorted((model.members or {}).items())
+        },
+        {g.veth: f"jump {_chain('out', g.instance_id)}" for g in model.instances},
+        {g.veth: f"jump {_chain('in', g.instance_id)}" for g in model.instances},
+        chains,
     )
+
+
+BASE_CHAINS = {  # hook → its dispatch; established flows skip the per-instance chains
+    "forward": ("iifname vmap @outs", "oifname vmap @ins"),
+    "output": ("oifname vmap @ins",),
+    "input": ("iifname vmap @outs",),
+}
+
+
+def _elements(mapping: Mapping[str, str]) -> str:
+    return ", ".join(f'"{veth}" : {verdict}' for veth, verdict in sorted(mapping.items()))
+
+
+def render(model: Model | Ruleset) -> str:
+    """The whole table, replacing any previous version in one transaction (pure)."""
+    rs = model if isinstance(model, Ruleset) else ruleset(model)
+    name = table(rs.prefix)
+    body = []
+    for set_name, addresses in rs.sets.items():
+        body += [f"  set {set_name} {{", "    type ipv4_addr"]
+        if addresses:
+            body.append(f"    elements = {{ {', '.join(addresses)} }}")
+        body.append("  }")
+    for chain, lines in rs.chains.items():
+        body += [f"  chain {chain} {{", *(f"    {line}" for line in lines), "  }"]
+    for map_name, mapping in (("outs", rs.outs), ("ins", rs.ins)):
+        body += [f"  map {map_name} {{", "    type ifname : verdict"]
+        if mapping:
+            body.append(f"    elements = {{ {_elements(mapping)} }}")
+        body.append("  }")
+    for hook, dispatch in BASE_CHAINS.items():
+        body += [
+            f"  chain {hook} {{",
+            f"    type filter hook {hook} priority filter; policy accept;",
+            "    ct state established,related accept",
+            *(f"    {line}" for line in dispatch),
+            "  }",
+        ]
+    return "\n".join(
+        [f"table inet {name}", f"delete table inet {name}", f"table inet {name} {{", *body, "}", ""]
+    )
+
+
+def render_update(old: Ruleset, new: Ruleset) -> str:
+    """One transaction turning the loaded ``old`` into ``new``, touching only what
+    differs ("" when nothing does). Order matters: what is referenced exists first and
+    goes last (pure)."""
+    t = f"inet {table(new.prefix)}"
+    out = [f"add set {t} {s} {{ type ipv4_addr; }}" for s in new.sets if s not in old.sets]
+    out += [f"add chain {t} {c}" for c in new.chains if c not in old.chains]
+    for chain, lines in new.chains.items():
+        if old.chains.get(chain) != lines:
+            if chain in old.chains:
+                out.append(f"flush chain {t} {chain}")
+            out += [f"add rule {t} {chain} {line}" for line in lines]
+    for set_name, addresses in new.sets.items():
+        if old.sets.get(set_name) != addresses:
+            if set_name in old.sets:
+                out.append(f"flush set {t} {set_name}")
+            if addresses:
+                out.append(f"add element {t} {set_name} {{ {', '.join(addresses)} }}")
+    for map_name, before, after in (("outs", old.outs, new.outs), ("ins", old.ins, new.ins)):
+        gone = [veth for veth in before if after.get(veth) != before[veth]]
+        if gone:
+            out.append(f"delete element {t} {map_name} {{ {', '.join(map(_quote, gone))} }}")
+        added = {veth: v for veth, v in after.items() if before.get(veth) != v}
+        if added:
+            out.append(f"add element {t} {map_name} {{ {_elements(added)} }}")
+    for chain in old.chains:
+        if chain not in new.chains:
+            out += [f"flush chain {t} {chain}", f"delete chain {t} {chain}"]
+    out += [f"delete set {t} {s}" for s in old.sets if s not in new.sets]
+    return "\n".join(out) + "\n" if out else ""
+
+
+def _quote(veth: str) -> str:
+    return f'"{veth}"'
 
 
 def apply(model: Model, *, check_only: bool = False) -> None:
     """Load the rendered ruleset atomically (``nft -f``; ``-c`` only checks). Needs root."""
-    run(["nft", *(["-c"] if check_only else []), "-f", "-"], input=render(model).encode())
+    load(render(model), check_only=check_only)
+
+
+def load(text: str, *, check_only: bool = False) -> None:
+    """Run one nft transaction (``nft -f -``); HostError if nft refuses it. Needs root."""
+    run(["nft", *(["-c"] if check_only else []), "-f", "-"], input=text.encode())
 
 
 def listing(prefix: str) -> str:
