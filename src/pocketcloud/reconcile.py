@@ -11,7 +11,6 @@ that no instance accounts for are removed.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -20,16 +19,15 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from pocketcloud.firewall_sync import FirewallSync
 from pocketcloud.host import firewall, nat, runtime, vpc
 from pocketcloud.host import images as host_images
 from pocketcloud.host.run import HostError
-from pocketcloud.services import firewall as firewall_model
 from pocketcloud.services import images, instance_types, instances
 from pocketcloud.services.context import Cloud, now
 from pocketcloud.services.instances import Instance
 from pocketcloud.services.lifecycle import State, settled
 
-CHAIN_LINE = re.compile(r"^\s*chain (\S+) \{", re.MULTILINE)
 log = logging.getLogger("pocketcloud.reconcile")
 
 PERIOD = 5.0
@@ -81,8 +79,7 @@ class Reconciler:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="reconciler", daemon=True)
         self._image_lock = threading.Lock()
-        self._applied: firewall.Ruleset | None = None  # what the table holds, as loaded
-        self._loaded: str | None = None  # its listing, taken on the first look after a load
+        self._firewall = FirewallSync(cloud)
 
     def start(self) -> None:
         """Begin reconciling (a first pass runs at once). Needs root."""
@@ -102,6 +99,7 @@ class Reconciler:
         self._event.set()
         self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._firewall.close()
 
     def _loop(self) -> None:
         thorough = True  # the first pass, and every timed one, also inspects the host
@@ -118,7 +116,7 @@ class Reconciler:
         on. A thorough pass also repairs the firewall table and sweeps orphaned host
         objects; passes woken by API calls skip that host inspection (it forks commands)
         so that a burst of calls stays cheap."""
-        self._apply_firewall(repair=thorough)
+        self._firewall.sync(repair=thorough)
         current = instances.load(self.cloud)
         for instance in current:
             self._submit(instance)
@@ -130,39 +128,6 @@ class Reconciler:
             if removed:
                 log.info("removed orphaned host objects: %s", ", ".join(removed))
             self._purge_terminated()
-
-    def _apply_firewall(self, repair: bool) -> None:
-        """Bring the security groups' table up to date: the smallest transaction from
-        what was loaded last (the whole table at start-up, after drift, or if nft refuses
-        the update). A thorough pass first checks that the table on the host is still
-        what we loaded, and reloads it whole if it was changed behind our back."""
-        wanted = firewall.ruleset(firewall_model.model(self.cloud))
-        if repair and self._applied is not None and self._drifted(wanted):
-            log.warning("firewall table %s changed behind our back; reloading it", wanted.prefix)
-            self._applied = None
-        if wanted == self._applied:
-            return
-        update = firewall.render_update(self._applied, wanted) if self._applied else None
-        try:
-            firewall.load(update if update is not None else firewall.render(wanted))
-        except HostError:
-            if update is None:
-                raise
-            log.warning("nft refused an incremental update; loading the whole table")
-            firewall.load(firewall.render(wanted))
-        self._applied = wanted
-        self._loaded = None
-
-    def _drifted(self, wanted: firewall.Ruleset) -> bool:
-        """Whether the table differs from what was last loaded. The first look after a
-        load records the listing (listing a large table costs more than changing it, so
-        loads do not wait for it); until then only a missing table or chain counts."""
-        listed = firewall.listing(wanted.prefix)
-        if not set(wanted.chains) <= set(CHAIN_LINE.findall(listed)):
-            return True
-        if self._loaded is None:
-            self._loaded = listed
-        return listed != self._loaded
 
     def _submit(self, instance: Instance) -> None:
         with self._lock:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.host.conftest import Machine, launch, ssh_group
+from tests.host.conftest import Machine, launch, listing, ssh_group
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
 PORT = 8080
@@ -150,8 +150,21 @@ class TestRepair:
         """If the cloud's table is deleted behind its back, the reconciler loads it again."""
         m, _ = web
         subprocess.run(["nft", "delete", "table", "inet", f"{cloud.prefix}_fw"], check=True)
-        assert _from_host(m.ip)  # nothing guards the instance for a moment
+        deadline = time.monotonic() + 15
+        while not listing(cloud.prefix):
+            assert time.monotonic() < deadline, "the firewall was not restored"
+            time.sleep(0.2)
+        assert not _from_host(m.ip)
+
+    def test_flushed_chain_is_restored(self, cloud: Any, web: tuple[Machine, str]) -> None:
+        """Emptying one instance's ingress chain (which opens every port) is noticed
+        and undone by the next thorough pass."""
+        m, _ = web
+        time.sleep(0.5)  # let the table settle, as a table nobody changes does
+        chain = "in_" + m.instance_id.replace("-", "_")
+        subprocess.run(["nft", "flush", "chain", "inet", f"{cloud.prefix}_fw", chain], check=True)
+        assert _from_host(m.ip)  # open while flushed: the chain alone guarded it
         deadline = time.monotonic() + 15
         while _from_host(m.ip, timeout=0.3):
-            assert time.monotonic() < deadline, "the firewall was not restored"
+            assert time.monotonic() < deadline, "the chain was not restored"
             time.sleep(0.5)

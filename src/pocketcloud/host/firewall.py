@@ -30,6 +30,7 @@ pure; ``load``/``apply`` run ``nft -f`` and need CAP_NET_ADMIN.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -115,6 +116,7 @@ def _peer(rule: Rule, direction: str) -> str:
     return f"ip {field} {rule.cidr}"
 
 
+@functools.lru_cache(maxsize=65536)
 def render_rule(rule: Rule, direction: str) -> str:
     """One rule as an nft statement ending in ``return`` (pure)."""
     parts = [_peer(rule, direction), _protocol(rule), "return"]

@@ -26,25 +26,28 @@ def model(cloud: Cloud) -> firewall.Model:
     """The firewall model of the cloud as stored now."""
     live = [i for i in instances.load(cloud) if i.state in LIVE]
     used = sorted({gid for i in live for gid in i.group_ids})
-    by_group: dict[str, list[Rule]] = {}
-    for rule in rules_of(cloud, used, with_tags=False) if used else []:
-        by_group.setdefault(rule.group_id, []).append(rule)
+    stored = rules_of(cloud, used, with_tags=False) if used else []
+    by_group: dict[str, tuple[list[firewall.Rule], list[firewall.Rule]]] = {}
+    for rule in stored:  # converted once per group, shared by its members
+        converted = _convert(rule)
+        if converted is not None:
+            ingress, egress = by_group.setdefault(rule.group_id, ([], []))
+            (egress if rule.egress else ingress).append(converted)
     members: dict[str, list[str]] = {}
     guarded = []
     for instance in live:
-        rules = [r for gid in instance.group_ids for r in by_group.get(gid, [])]
         for gid in instance.group_ids:
             members.setdefault(gid, []).append(instance.private_ip)
-        converted = [(r.egress, _convert(r)) for r in rules]
+        groups = [by_group.get(gid, ([], [])) for gid in instance.group_ids]
         guarded.append(
             firewall.Guarded(
                 instance.instance_id,
                 runtime.veth_name(cloud.settings.prefix, instance.instance_id),
-                ingress=tuple(dict.fromkeys(c for e, c in converted if c is not None and not e)),
-                egress=tuple(dict.fromkeys(c for e, c in converted if c is not None and e)),
+                ingress=tuple(dict.fromkeys(r for ingress, _ in groups for r in ingress)),
+                egress=tuple(dict.fromkeys(r for _, egress in groups for r in egress)),
             )
         )
-    referenced = {r.peer.group_id for rs in by_group.values() for r in rs if r.peer.group_id}
+    referenced = {r.peer.group_id for r in stored if r.peer.group_id}
     for gid in referenced:
         members.setdefault(gid, [])
     return firewall.Model(
