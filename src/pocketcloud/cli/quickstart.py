@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -76,15 +77,27 @@ def _security_group(ec2: Any, console: Console) -> str:
 
 
 def _instance(ec2: Any, group_id: str, console: Console) -> dict[str, Any]:
-    """A running instance tagged quickstart, launched if there is none."""
+    """A running instance tagged quickstart, launched if there is none. One launched
+    before the key pair was made holds a key whose private half is lost: it can no
+    longer be logged in to, so it is replaced."""
+    key_made = ec2.describe_key_pairs(KeyNames=[KEY_NAME])["KeyPairs"][0]["CreateTime"]
     found = ec2.describe_instances(
         Filters=[
             {"Name": "tag:Name", "Values": [KEY_NAME]},
             {"Name": "instance-state-name", "Values": ["pending", "running"]},
         ]
     )["Reservations"]
-    if found:
-        instance: dict[str, Any] = found[0]["Instances"][0]
+    live = [i for r in found for i in r["Instances"]]
+    stale = [i["InstanceId"] for i in live if i["LaunchTime"] < key_made]
+    if stale:
+        console.print(f"terminating {', '.join(stale)}: its private key was lost")
+        ec2.terminate_instances(InstanceIds=stale)
+        ec2.get_waiter("instance_terminated").wait(
+            InstanceIds=stale, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+        )
+    usable = [i for i in live if i["InstanceId"] not in stale]
+    if usable:
+        instance: dict[str, Any] = usable[0]
         console.print(f"instance [bold]{instance['InstanceId']}[/] is already running")
     else:
         image = ec2.describe_images(Filters=[{"Name": "name", "Values": ["debian-12"]}])
@@ -100,12 +113,26 @@ def _instance(ec2: Any, group_id: str, console: Console) -> dict[str, Any]:
             ],
         )["Instances"][0]
         console.print(f"launched instance [bold]{instance['InstanceId']}[/] (t3.micro, debian-12)")
+        _forget_host(instance["PrivateIpAddress"], console)
     ec2.get_waiter("instance_running").wait(
         InstanceIds=[instance["InstanceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 120}
     )
     described = ec2.describe_instances(InstanceIds=[instance["InstanceId"]])
     result: dict[str, Any] = described["Reservations"][0]["Instances"][0]
     return result
+
+
+def _forget_host(address: str, console: Console) -> None:
+    """Drop an earlier instance's host key for this address from ~/.ssh/known_hosts, as
+    one does on EC2 when an address is reused (runs ssh-keygen)."""
+    known = Path(pwd.getpwuid(os.getuid()).pw_dir) / ".ssh" / "known_hosts"  # as ssh finds it
+    if not known.exists():
+        return
+    result = subprocess.run(
+        ["ssh-keygen", "-R", address, "-f", str(known)], capture_output=True, check=False
+    )
+    if result.returncode == 0 and b"updated" in result.stdout + result.stderr:
+        console.print(f"removed an older host key for {address} from {known}")
 
 
 def _ssh(pem: Path, address: str, command: str, console: Console) -> None:

@@ -33,11 +33,13 @@ def model(cloud: Cloud) -> firewall.Model:
         if converted is not None:
             ingress, egress = by_group.setdefault(rule.group_id, ([], []))
             (egress if rule.egress else ingress).append(converted)
-    members: dict[str, list[str]] = {}
+    # one address set per group that some rule names as its source or destination
+    members: dict[str, list[str]] = {r.peer.group_id: [] for r in stored if r.peer.group_id}
     guarded = []
     for instance in live:
         for gid in instance.group_ids:
-            members.setdefault(gid, []).append(instance.private_ip)
+            if gid in members:
+                members[gid].append(instance.private_ip)
         groups = [by_group.get(gid, ([], [])) for gid in instance.group_ids]
         guarded.append(
             firewall.Guarded(
@@ -47,9 +49,6 @@ def model(cloud: Cloud) -> firewall.Model:
                 egress=tuple(dict.fromkeys(r for _, egress in groups for r in egress)),
             )
         )
-    referenced = {r.peer.group_id for r in stored if r.peer.group_id}
-    for gid in referenced:
-        members.setdefault(gid, [])
     return firewall.Model(
         cloud.settings.prefix,
         tuple(guarded),
