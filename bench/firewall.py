@@ -68,9 +68,10 @@ def _until(ip: str, *, admitted: bool, timeout: float = 10) -> float:
     """Seconds until a connection attempt that *starts* then is admitted (or refused).
 
     Admission is polled with 2 ms attempts (a SYN the firewall drops is not resent in
-    time, so each attempt is a new one); refusal with 200 ms attempts, so that a slow
-    handshake is never taken for a refusal. Either way the figure is the start of the
-    first attempt that saw the new state: an upper bound, within one attempt.
+    time, so each attempt is a new one); refusal with 200 ms attempts, 2 ms apart so
+    that the listener's backlog never overflows, and a slow handshake is never taken for
+    a refusal. Either way the figure is the start of the first attempt that saw the new
+    state: an upper bound, within one attempt.
     """
     start = time.perf_counter()
     while True:
@@ -79,6 +80,8 @@ def _until(ip: str, *, admitted: bool, timeout: float = 10) -> float:
             return attempt - start
         if attempt - start > timeout:
             raise SystemExit("timed out waiting for the firewall")
+        if not admitted:
+            time.sleep(0.002)
 
 
 def rule_changes(ec2: Any, group: str, ip: str, n: int) -> tuple[list[float], list[float]]:

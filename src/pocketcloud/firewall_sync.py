@@ -1,17 +1,17 @@
 """Keeps the cloud's firewall table equal to what the store says, cheaply.
 
 Each change loads the smallest nft transaction from what was loaded last (the whole
-table at start-up, after drift, or if nft refuses an update). To notice changes made
-behind our back, a helper thread lists the table after every load — listing a large
-table costs more than changing it, so loads never wait for it — and ``sync(repair=True)``
-compares the table with that listing. A listing that overlapped a later load is
-discarded (the load sequence number moved on).
+table at start-up, after drift, or if nft refuses an update). ``sync(repair=True)``
+also checks that the table was not changed behind our back: its listing must have the
+shape the store asks for (every chain's number of rules, every set's and map's
+elements), and must equal the listing a helper thread took after the last load, once
+changes paused for half a second (listing a large table costs more than changing it:
+loads never wait for it). A listing that overlapped a later load is discarded.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 
 from pocketcloud.host import firewall
@@ -19,8 +19,8 @@ from pocketcloud.host.run import HostError
 from pocketcloud.services import firewall as firewall_model
 from pocketcloud.services.context import Cloud
 
-CHAIN_LINE = re.compile(r"^\s*chain (\S+) \{", re.MULTILINE)
 log = logging.getLogger("pocketcloud.firewall")
+QUIET = 0.5  # seconds without a load before the table is listed
 
 
 class FirewallSync:
@@ -46,7 +46,7 @@ class FirewallSync:
         """Bring the table up to date; with ``repair``, first reload it whole if it is
         no longer what we loaded."""
         wanted = firewall.ruleset(firewall_model.model(self.cloud))
-        if repair and self._applied is not None and self._drifted(wanted):
+        if repair and self._applied is not None and self._drifted(self._applied):
             log.warning("firewall table %s changed behind our back; reloading it", wanted.prefix)
             self._applied = None
         if wanted == self._applied:
@@ -63,25 +63,26 @@ class FirewallSync:
         self._loads += 1
         self._listing_due.set()
 
-    def _drifted(self, wanted: firewall.Ruleset) -> bool:
-        listed = firewall.listing(wanted.prefix)
-        if not set(wanted.chains) <= set(CHAIN_LINE.findall(listed)):
-            return True  # the table, or an instance's chain, is gone
+    def _drifted(self, loaded: firewall.Ruleset) -> bool:
+        """Whether the table is no longer ``loaded``, what we last loaded into it."""
+        listed = firewall.listing(loaded.prefix)
+        if firewall.shape_of_listing(listed) != firewall.shape(loaded):
+            return True  # a table, chain, set or element deleted, flushed or added
         reference = self._reference
-        if reference is None or reference[0] != self._loads:
-            # the lister has not caught up with the last load; as only this thread
-            # loads, what is listed now is that load
-            self._reference = (self._loads, listed)
-            return False
-        return listed != reference[1]
+        # once the lister has listed the last load, any change to a rule's text counts
+        return reference is not None and reference[0] == self._loads and listed != reference[1]
 
     def _list_loop(self) -> None:
         while True:
             self._listing_due.wait()
             self._listing_due.clear()
+            load = self._loads
+            # wait for a quiet moment: during a burst of changes, listings would only
+            # be discarded, and they compete with the loads for the CPU
+            while not self._stop.wait(QUIET) and load != self._loads:
+                load = self._loads
             if self._stop.is_set():
                 return
-            load = self._loads
             try:
                 listed = firewall.listing(self.cloud.settings.prefix)
             except HostError:

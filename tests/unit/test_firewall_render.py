@@ -224,5 +224,28 @@ class TestUpdateMatchesFullLoad:
         firewall.load(firewall.render(old))
         firewall.load(firewall.render_update(firewall.ruleset(old), firewall.ruleset(new)))
         updated = _normalized(self.PREFIX)
+        listed = firewall.listing(self.PREFIX)
+        assert firewall.shape_of_listing(listed) == firewall.shape(firewall.ruleset(new))
         firewall.load(firewall.render(new))
         assert updated == _normalized(self.PREFIX)
+
+    @pytest.mark.parametrize(
+        "tamper",
+        [
+            "flush chain inet pt03_fw in_i_0123456789abcdef0",
+            "add rule inet pt03_fw out_i_1111111111111111a accept",
+            "delete element inet pt03_fw g_sg_0aaaaaaaaaaaaaaaa { 10.1.0.4 }",
+            'delete element inet pt03_fw ins { "pt011111111ah" }',
+            "delete chain inet pt03_fw input",
+        ],
+    )
+    def test_tampering_changes_the_shape(self, tamper: str) -> None:
+        """A chain flushed or grown, a set or map element removed, a base chain gone:
+        the listing no longer has the shape of what was loaded (what the reconciler
+        checks before reloading the table)."""
+        model = replace(MODEL, prefix=self.PREFIX, metadata=("169.254.1.1", 4748))
+        firewall.load(firewall.render(model))
+        expected = firewall.shape(firewall.ruleset(model))
+        assert firewall.shape_of_listing(firewall.listing(self.PREFIX)) == expected
+        subprocess.run(["nft", *tamper.split()], check=True)
+        assert firewall.shape_of_listing(firewall.listing(self.PREFIX)) != expected

@@ -31,6 +31,7 @@ pure; ``load``/``apply`` run ``nft -f`` and need CAP_NET_ADMIN.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -238,6 +239,40 @@ def render_update(old: Ruleset, new: Ruleset) -> str:
 
 def _quote(veth: str) -> str:
     return f'"{veth}"'
+
+
+_BLOCK = re.compile(r"^\t(chain|set|map) (\S+) \{\n(.*?)^\t\}", re.MULTILINE | re.DOTALL)
+_ELEMENTS = re.compile(r"elements = \{(.*?)\}", re.DOTALL)
+Shape = dict[str, object]
+
+
+def shape(rs: Ruleset) -> Shape:
+    """What the table must hold, reduced to what a listing shows plainly: each chain's
+    number of rules, each set's and each map's elements (pure)."""
+    out: Shape = {f"chain {chain}": len(lines) for chain, lines in rs.chains.items()}
+    out |= {f"chain {hook}": 1 + len(dispatch) for hook, dispatch in BASE_CHAINS.items()}
+    out |= {f"set {name}": frozenset(addresses) for name, addresses in rs.sets.items()}
+    return out | {"map outs": dict(rs.outs), "map ins": dict(rs.ins)}
+
+
+def shape_of_listing(listed: str) -> Shape:
+    """The same reduction of ``nft list table`` output (pure): comparing it with
+    ``shape`` catches a table, chain, set or element deleted, flushed or added."""
+    out: Shape = {}
+    for kind, name, body in _BLOCK.findall(listed):
+        if kind == "chain":
+            lines = [line for line in body.splitlines() if line.strip()]
+            out[f"chain {name}"] = sum(1 for line in lines if not line.strip().startswith("type "))
+            continue
+        found = _ELEMENTS.search(body)
+        items = [item.strip() for item in found.group(1).split(",")] if found else []
+        items = [item for item in items if item]
+        if kind == "set":
+            out[f"set {name}"] = frozenset(items)
+        else:
+            pairs = (item.split(" : ", 1) for item in items)
+            out[f"map {name}"] = {key.strip('"'): verdict for key, verdict in pairs}
+    return out
 
 
 def apply(model: Model, *, check_only: bool = False) -> None:
