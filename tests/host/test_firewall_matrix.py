@@ -42,7 +42,7 @@ LISTENERS = ("tcp:8080", "tcp:8081", "tcp:8090", "udp:9999")
 TCP = {"tcp:8080", "tcp:8081", "tcp:8090"}
 ICMP = {"icmp:8/0", "icmp:8/5"}  # echo request with code 0 / code 5 (the host can send both)
 EVERYTHING = TCP | {"udp:9999"} | ICMP
-VM_ONLY_ECHO = "icmp:8/5"  # instances ping through ping sockets: code 0 only
+HOST_ONLY_ECHO = "icmp:8/5"  # instances ping through ping sockets: code 0 only
 
 
 def perm(
@@ -138,8 +138,8 @@ class World:
         """What each source reaches on the target now."""
         sources: dict[str, tuple[Machine | None, list[str]]] = {
             "host": (None, sorted(EVERYTHING)),
-            "a": (self.a, sorted(EVERYTHING - {VM_ONLY_ECHO})),
-            "b": (self.b, sorted(EVERYTHING - {VM_ONLY_ECHO})),
+            "a": (self.a, sorted(EVERYTHING - {HOST_ONLY_ECHO})),
+            "b": (self.b, sorted(EVERYTHING - {HOST_ONLY_ECHO})),
         }
         with ThreadPoolExecutor(max_workers=len(sources)) as pool:
             results = {
@@ -219,9 +219,9 @@ def _cases() -> list[tuple[str, Any, Any]]:
          lambda w: {"a": {"tcp:8080"}}),
         ("source group and a CIDR in one group",
          lambda w: [[perm("-1", group=w.friends), perm("udp", 9999, cidr=f"{HOST}/32")]],
-         lambda w: {"host": {"udp:9999"}, "a": EVERYTHING - {VM_ONLY_ECHO}}),
+         lambda w: {"host": {"udp:9999"}, "a": EVERYTHING - {HOST_ONLY_ECHO}}),
         ("the default group admits its members", lambda w: [w.default],
-         lambda w: {"b": EVERYTHING - {VM_ONLY_ECHO}}),
+         lambda w: {"b": EVERYTHING - {HOST_ONLY_ECHO}}),
         ("several groups: the union of their rules",
          lambda w: [
              [perm("tcp", 8080, cidr="0.0.0.0/0")],
@@ -309,7 +309,7 @@ class TestEgress:
         wait_for_change(world.cloud.prefix, before, required=bool(rules))
 
     def _observe(self, world: World, client: Machine, peers: Peers) -> set[str]:
-        labels = sorted(EVERYTHING - {VM_ONLY_ECHO})
+        labels = sorted(EVERYTHING - {HOST_ONLY_ECHO})
         probes = probes_for(peers.target_ip, labels)
         probes += [["tcp", HOST, peers.host_port], ["tcp", HOST, world.cloud.port]]
         seen = reach(client, probes)
