@@ -36,6 +36,7 @@ from tests.host.conftest import (
     install_probe,
     launch,
     listing,
+    perm,
     ssh_group,
     start_listeners,
     wait_for_banner,
@@ -50,10 +51,6 @@ STREAM_PORT = 5001
 GROUPS = 100
 RULES_PER_GROUP = 10
 GROUPS_PER_INSTANCE = 4  # plus the SSH group: EC2's limit of 5
-
-
-def _tcp(port: int, cidr: str = "0.0.0.0/0") -> dict[str, Any]:
-    return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": cidr}]}
 
 
 def _connects(ip: str, port: int, timeout: float) -> bool:
@@ -87,10 +84,11 @@ def _until(ip: str, *, admitted: bool, timeout: float = 10) -> float:
 def rule_changes(ec2: Any, group: str, ip: str, n: int) -> tuple[list[float], list[float]]:
     """(a): seconds from Authorize returning to admitted, and from Revoke to refused."""
     opened, closed = [], []
+    rule = [perm("tcp", PORT, cidr="0.0.0.0/0")]
     for _ in range(n):
-        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[_tcp(PORT)])
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=rule)
         opened.append(_until(ip, admitted=True))
-        ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=[_tcp(PORT)])
+        ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=rule)
         closed.append(_until(ip, admitted=False))
     return opened, closed
 
@@ -123,19 +121,12 @@ def big_groups(ec2: Any) -> list[str]:
         for k in range(GROUPS)
     ]
     for k, gid in enumerate(ids):
-        rules = [_tcp(9000 + j, f"10.{200 + j}.{k}.0/24") for j in range(RULES_PER_GROUP - 3)]
-        rules.append(
-            {"IpProtocol": "udp", "FromPort": 9500 + k, "ToPort": 9500 + k,
-             "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
-        )  # fmt: skip
-        rules.append(
-            {"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1,
-             "IpRanges": [{"CidrIp": "192.0.2.0/24"}]}
-        )  # fmt: skip
-        rules.append(
-            {"IpProtocol": "tcp", "FromPort": STREAM_PORT, "ToPort": STREAM_PORT,
-             "UserIdGroupPairs": [{"GroupId": ids[(k + 1) % GROUPS]}]}
-        )  # fmt: skip
+        rules = [
+            perm("tcp", 9000 + j, cidr=f"10.{200 + j}.{k}.0/24") for j in range(RULES_PER_GROUP - 3)
+        ]
+        rules.append(perm("udp", 9500 + k, cidr="0.0.0.0/0"))
+        rules.append(perm("icmp", 8, -1, cidr="192.0.2.0/24"))
+        rules.append(perm("tcp", STREAM_PORT, group=ids[(k + 1) % GROUPS]))
         ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=rules)
     return ids
 

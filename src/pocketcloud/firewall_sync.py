@@ -34,13 +34,17 @@ class FirewallSync:
         self._listing_due = threading.Event()
         self._stop = threading.Event()
         self._lister = threading.Thread(target=self._list_loop, name="fw-listing", daemon=True)
+
+    def start(self) -> None:
+        """Start the listing thread."""
         self._lister.start()
 
     def close(self) -> None:
         """Stop the listing thread."""
         self._stop.set()
         self._listing_due.set()
-        self._lister.join(10)
+        if self._lister.is_alive():
+            self._lister.join(10)
 
     def sync(self, repair: bool) -> None:
         """Bring the table up to date; with ``repair``, first reload it whole if it is

@@ -87,6 +87,7 @@ class Reconciler:
         if self.cloud.settings.nat:
             nat.enable(self.cloud.settings.prefix, self.cloud.settings.vpc_cidr)
         self.cloud.on_change = self.wake
+        self._firewall.start()
         self._thread.start()
 
     def wake(self) -> None:

@@ -142,6 +142,21 @@ def key(ec2: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     return "test-key", pem
 
 
+def perm(
+    protocol: str, low: int = -1, high: int | None = None, *, cidr: str = "", group: str = ""
+) -> dict[str, Any]:
+    """One IpPermission: a protocol, a port range (ICMP: type and code) and a CIDR or a
+    source group."""
+    out: dict[str, Any] = {"IpProtocol": protocol}
+    if protocol != "-1":
+        out |= {"FromPort": low, "ToPort": low if high is None else high}
+    if cidr:
+        out["IpRanges"] = [{"CidrIp": cidr}]
+    if group:
+        out["UserIdGroupPairs"] = [{"GroupId": group}]
+    return out
+
+
 def ssh_group(ec2: Any) -> str:
     """A security group admitting SSH from anywhere (created once per cloud)."""
     try:
@@ -151,15 +166,7 @@ def ssh_group(ec2: Any) -> str:
         pass
     group_id = str(ec2.create_security_group(GroupName="ssh", Description="ssh")["GroupId"])
     ec2.authorize_security_group_ingress(
-        GroupId=group_id,
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 22,
-                "ToPort": 22,
-                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
-            }
-        ],
+        GroupId=group_id, IpPermissions=[perm("tcp", 22, cidr="0.0.0.0/0")]
     )
     return group_id
 

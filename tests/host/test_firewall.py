@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.host.conftest import Machine, launch, listing, ssh_group
+from tests.host.conftest import Machine, launch, listing, perm, ssh_group
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
 PORT = 8080
 
 
 def _tcp(port: int, cidr: str = "0.0.0.0/0") -> dict[str, Any]:
-    return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": cidr}]}
+    return perm("tcp", port, cidr=cidr)
 
 
 def _listen(m: Machine, port: int = PORT) -> None:
@@ -97,14 +97,7 @@ class TestIngress:
         stranger = launch(ec2, image_id, key)
         ec2.authorize_security_group_ingress(
             GroupId=gid,
-            IpPermissions=[
-                {
-                    "IpProtocol": "tcp",
-                    "FromPort": PORT,
-                    "ToPort": PORT,
-                    "UserIdGroupPairs": [{"GroupId": clients}],
-                }
-            ],
+            IpPermissions=[perm("tcp", PORT, group=clients)],
         )
         time.sleep(0.5)
         assert _from(member, m.ip)
@@ -126,9 +119,7 @@ class TestEgressAndIsolation:
         client = launch(ec2, image_id, key, SecurityGroupIds=[ssh_group(ec2), gid])
         time.sleep(0.5)
         assert _from(client, server.ip)
-        ec2.revoke_security_group_egress(
-            GroupId=gid, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
-        )
+        ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=[perm("-1", cidr="0.0.0.0/0")])
         # the ssh group still allows all egress: make the client's only group the locked one
         ec2.modify_instance_attribute(InstanceId=client.instance_id, Groups=[gid])
         ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[_tcp(22)])

@@ -30,6 +30,7 @@ from tests.host.conftest import (
     install_probe,
     launch,
     listing,
+    perm,
     ssh_group,
     start_listeners,
     wait_for_banner,
@@ -43,20 +44,6 @@ TCP = {"tcp:8080", "tcp:8081", "tcp:8090"}
 ICMP = {"icmp:8/0", "icmp:8/5"}  # echo request with code 0 / code 5 (the host can send both)
 EVERYTHING = TCP | {"udp:9999"} | ICMP
 HOST_ONLY_ECHO = "icmp:8/5"  # instances ping through ping sockets: code 0 only
-
-
-def perm(
-    protocol: str, low: int = -1, high: int | None = None, *, cidr: str = "", group: str = ""
-) -> dict[str, Any]:
-    """One IpPermission (a CIDR or a source group)."""
-    out: dict[str, Any] = {"IpProtocol": protocol}
-    if protocol != "-1":
-        out |= {"FromPort": low, "ToPort": low if high is None else high}
-    if cidr:
-        out["IpRanges"] = [{"CidrIp": cidr}]
-    if group:
-        out["UserIdGroupPairs"] = [{"GroupId": group}]
-    return out
 
 
 def probes_for(ip: str, labels: Sequence[str]) -> list[list[object]]:

@@ -107,8 +107,8 @@ class TestRender:
     )
     def test_nft_accepts_it(self) -> None:
         """nft itself accepts the rendered ruleset (checked with -c, nothing applied)."""
-        firewall.apply(MODEL, check_only=True)
-        firewall.apply(Model("pt02"), check_only=True)
+        firewall.load(firewall.render(MODEL), check_only=True)
+        firewall.load(firewall.render(Model("pt02")), check_only=True)
 
 
 LAUNCHED = Guarded("i-2222222222222222b", "pt012222222bh", ingress=(Rule("tcp", 80, 80),))

@@ -25,7 +25,7 @@ instance sends, the control-plane API on the gateway included, obeys them.
 gives the smallest transaction from one ``Ruleset`` to the next (a rule change
 rewrites only the chains of the instances it concerns, a launch adds two chains and
 two map elements), so the cost of a change does not grow with the cloud. Both are
-pure; ``load``/``apply`` run ``nft -f`` and need CAP_NET_ADMIN.
+pure; ``load`` runs ``nft -f`` and needs CAP_NET_ADMIN.
 """
 
 from __future__ import annotations
@@ -273,11 +273,6 @@ def shape_of_listing(listed: str) -> Shape:
             pairs = (item.split(" : ", 1) for item in items)
             out[f"map {name}"] = {key.strip('"'): verdict for key, verdict in pairs}
     return out
-
-
-def apply(model: Model, *, check_only: bool = False) -> None:
-    """Load the rendered ruleset atomically (``nft -f``; ``-c`` only checks). Needs root."""
-    load(render(model), check_only=check_only)
 
 
 def load(text: str, *, check_only: bool = False) -> None:
