@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from pocketcloud.cli import django as django_cli
 from pocketcloud.cli import image as image_cli
 from pocketcloud.config import Paths, Settings, load_settings, state_dir
 from pocketcloud.host import daemon
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 console = Console(soft_wrap=True)
 app.add_typer(image_cli.app, name="image")
+app.add_typer(django_cli.app, name="django")
 StateDir = Annotated[
     Path | None,
     typer.Option(
