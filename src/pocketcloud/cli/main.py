@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from pocketcloud.cli import deploy as deploy_cli
 from pocketcloud.cli import django as django_cli
 from pocketcloud.cli import image as image_cli
 from pocketcloud.config import Paths, Settings, load_settings, state_dir
@@ -26,6 +27,7 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 app.add_typer(image_cli.app, name="image")
 app.add_typer(django_cli.app, name="django")
+deploy_cli.register(app)
 StateDir = Annotated[
     Path | None,
     typer.Option(

@@ -1,0 +1,257 @@
+"""``pocketcloud deploy``, ``releases``, ``rollback``, ``logs``, ``app status``, ``destroy``.
+
+Hosting commands: API clients of a cloud (boto3 with a profile) and OpenSSH/rsync users
+of a server, never of this machine's cloud internals.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from pocketcloud.deploy import apps, cloud, deployer
+from pocketcloud.deploy import plan as plans
+from pocketcloud.deploy.layout import Layout, LayoutError
+from pocketcloud.deploy.project import ProjectError
+from pocketcloud.deploy.source import SourceError
+from pocketcloud.deploy.ssh import StepFailed
+from pocketcloud.deploy.steps import Login, Plan
+
+console = Console(soft_wrap=True, highlight=False)
+app_cli = typer.Typer(help="A deployed app: its status.", no_args_is_help=True)
+EXPECTED = (deployer.DeployError, cloud.CloudError, StepFailed, ProjectError, SourceError,
+            apps.AppError, LayoutError, plans.PlanError, ValueError)  # fmt: skip
+
+AppOpt = Annotated[str | None, typer.Option("--app", help="App name (default: the only one)")]
+
+
+def echo(kind: str, text: str) -> None:
+    """How a step shows: its title, the shell line it runs, its output, a warning."""
+    if kind == "step":
+        console.print(f"[bold]▸ {escape(text)}[/]")
+    elif kind == "command":
+        console.print(f"  [cyan]$ {escape(text)}[/]")
+    elif kind == "output":
+        for line in text.splitlines()[-40:]:
+            console.print(f"    [dim]{escape(line)}[/]")
+    elif kind == "took":
+        console.print(f"    [dim]({text})[/]")
+    elif kind == "warn":
+        console.print(f"[yellow]{escape(text)}[/]")
+    else:
+        console.print(escape(text))
+
+
+def fail(error: Exception) -> typer.Exit:
+    """Print an expected failure as one red message, no traceback; exit code 1."""
+    console.print(f"[red]{escape(str(error))}[/]")
+    return typer.Exit(1)
+
+
+def show_plan(the_plan: Plan, login: str) -> None:
+    console.print("[bold]plan[/] (--dry-run: nothing was changed)")
+    for line in the_plan.notes:
+        console.print(f"  {escape(line)}")
+    user, _, host = login.rpartition("@")
+    who = Login(user or "admin", host)
+    for number, step in enumerate(the_plan.steps, 1):
+        console.print(f"{number:3}. {escape(step.title)}")
+        console.print(f"     [cyan]$ {escape(step.shown(who))}[/]")
+
+
+def _record(app: str | None) -> apps.AppRecord:
+    if app is None:
+        known = apps.list_apps()
+        if len(known) != 1:
+            raise apps.AppError(f"say which app with --app (known: {', '.join(known) or 'none'})")
+        app = known[0]
+    return apps.load(app)
+
+
+def deploy(
+    path: Annotated[Path, typer.Argument(help="The Django project's folder")] = Path("."),
+    target: Annotated[
+        str, typer.Option(help="pocketcloud, aws or ssh://user@host[:port]")
+    ] = "pocketcloud",
+    app: AppOpt = None,
+    profile: Annotated[str | None, typer.Option(help="AWS profile (cloud targets)")] = None,
+    region: Annotated[str | None, typer.Option(help="Region (cloud targets)")] = None,
+    instance_type: Annotated[str, typer.Option(help="Instance type")] = "t3.micro",
+    image_name: Annotated[str | None, typer.Option(help="Image name (pattern) to launch")] = None,
+    image_owner: Annotated[str | None, typer.Option(help="Image owner (aws: Debian's)")] = None,
+    key: Annotated[str | None, typer.Option("-i", "--key", help="ssh target: private key")] = None,
+    ssh_from: Annotated[
+        str | None, typer.Option(help="CIDR allowed to SSH (default: this machine)")
+    ] = None,
+    domain: Annotated[list[str] | None, typer.Option(help="A name the site answers to")] = None,
+    runserver: Annotated[
+        bool, typer.Option(help="The seed's runserver 0:8080 (development)")
+    ] = False,
+    python: Annotated[str, typer.Option(help="Python on the server for the venv")] = "python3",
+    workers: Annotated[int, typer.Option(help="gunicorn workers")] = 3,
+    keep: Annotated[int, typer.Option(help="Releases to keep")] = 5,
+    force: Annotated[bool, typer.Option(help="Deploy even if nothing changed")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan, change nothing")] = False,
+) -> None:
+    """Deploy a Django project: provision, ship, venv, migrate, gunicorn behind nginx."""
+    opts = deployer.Options(
+        target=target, app=app, profile=profile, region=region, instance_type=instance_type,
+        image_name=image_name, image_owner=image_owner, key=key, ssh_from=ssh_from,
+        domains=tuple(domain or ()), runserver=runserver, python=python, workers=workers,
+        keep=keep, force=force, dry_run=dry_run,
+    )  # fmt: skip
+    try:
+        record, the_plan = deployer.deploy(path.resolve(), opts, echo)
+    except EXPECTED as error:
+        raise fail(error) from error
+    if dry_run:
+        show_plan(the_plan, f"{record.user}@{record.host}" if record else "admin@<new instance>")
+        return
+    if record is not None:
+        _show_site(record)
+
+
+def _show_site(record: apps.AppRecord) -> None:
+    try:
+        status, body = deployer.fetch(record)
+    except OSError as error:
+        console.print(f"[red]{record.url} does not answer: {error}[/]")
+        raise typer.Exit(1) from error
+    label = (
+        " (Django's development server: not for production)" if record.mode == "runserver" else ""
+    )
+    console.print(f"\n[bold green]{record.app}[/] is served at [bold]{record.url}[/]{label}")
+    host = f" -H 'Host: {record.names[0]}'" if record.names[0] != record.host else ""
+    port = ":8080" if record.mode == "runserver" else ""
+    console.print(f"  [cyan]$ curl{host} http://{record.host}{port}/[/]  → HTTP {status}")
+    text = " ".join(body.split())
+    console.print(f"    [dim]{escape(text[:300])}[/]")
+    login = Login(record.user, record.host, record.port, record.key)
+    console.print(f"  log in: [bold]{escape(login.shown())}[/]")
+
+
+def releases(app: AppOpt = None) -> None:
+    """The app's releases on its server; the one serving is marked."""
+    try:
+        record = _record(app)
+        runner = deployer.connect(record, lambda kind, text: None)
+        facts = deployer.probe(runner, Layout(record.app))
+        runner.close()
+    except EXPECTED as error:
+        raise fail(error) from error
+    table = Table("", "RELEASE", "CREATED", "MODE", "REQUIREMENTS", box=None)
+    for rel in facts.releases:
+        mark = "→" if rel.release_id == facts.current else ""
+        table.add_row(mark, rel.release_id, rel.created, rel.mode, rel.requirements)
+    console.print(table)
+
+
+def rollback(
+    release: Annotated[
+        str | None, typer.Argument(help="Release id (default: the previous)")
+    ] = None,
+    app: AppOpt = None,
+) -> None:
+    """Serve an earlier release again, without rebuilding it."""
+    try:
+        record = _record(app)
+        runner = deployer.connect(record, echo)
+        try:
+            facts = deployer.probe(runner, Layout(record.app))
+            the_plan = plans.rollback(Layout(record.app), facts, release, tuple(record.names))
+            runner.run_plan(the_plan)
+        finally:
+            runner.close()
+    except EXPECTED as error:
+        raise fail(error) from error
+    _show_site(record)
+
+
+def logs(
+    app: AppOpt = None,
+    follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing")] = False,
+    lines: Annotated[int, typer.Option("-n", help="Lines from each log")] = 30,
+) -> None:
+    """gunicorn's and nginx's logs of the app (``tail`` over ssh)."""
+    try:
+        record = _record(app)
+    except EXPECTED as error:
+        raise fail(error) from error
+    layout = Layout(record.app)
+    files = (
+        f"/var/log/pocketcloud/{layout.runserver_service}.log"
+        if record.mode == "runserver"
+        else f"$(ls -t /var/log/pocketcloud/gunicorn-{record.app}-*.log | head -1) "
+        f"{layout.nginx_log}.access.log {layout.nginx_log}.error.log"
+    )
+    command = f"sudo tail -n {lines} {'-F ' if follow else ''}{files}"
+    runner = deployer.connect(record, lambda kind, text: None)
+    echo(
+        "command", f"{Login(record.user, record.host, record.port, record.key).shown()} '{command}'"
+    )
+    subprocess.run([*runner.connection.ssh(), command], check=False)
+    runner.close()
+
+
+@app_cli.command("status")
+def status(app: AppOpt = None) -> None:
+    """Where the app runs, its URL, the release serving and whether it answers."""
+    try:
+        record = _record(app)
+        runner = deployer.connect(record, lambda kind, text: None)
+        facts = deployer.probe(runner, Layout(record.app))
+        runner.close()
+    except EXPECTED as error:
+        raise fail(error) from error
+    try:
+        code, _body = deployer.fetch(record, "/healthz", timeout=5)
+        health = f"HTTP {code} on /healthz" + (" (healthy)" if code == 200 else "")
+    except OSError as error:
+        health = f"no answer: {error}"
+    where = record.instance_id or record.target
+    console.print(f"app       [bold]{record.app}[/] ({record.mode})")
+    console.print(f"server    {where} {record.user}@{record.host} ({record.target})")
+    console.print(f"url       {record.url}")
+    console.print(f"release   {facts.current or 'none'} of {len(facts.releases)}")
+    console.print(f"health    {health}")
+
+
+def destroy(
+    app: AppOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask")] = False,
+) -> None:
+    """Remove what deploy made: the instance, group and key pair (cloud), or the app's files,
+    services and nginx site (ssh target)."""
+    try:
+        record = _record(app)
+    except EXPECTED as error:
+        raise fail(error) from error
+    what = record.instance_id or f"{record.user}@{record.host}:/srv/app/{record.app}"
+    if not yes and not typer.confirm(f"remove app {record.app} ({what})?"):
+        raise typer.Exit(1)
+    try:
+        if record.target in ("pocketcloud", "aws"):
+            where = cloud.target(record.target, record.profile, record.region)
+            cloud.Cloud(where, record.app, echo).destroy(deployer.pem_path(record.app))
+        else:
+            deployer.remove_from_server(record, echo)
+    except EXPECTED as error:
+        raise fail(error) from error
+    apps.forget(record.app)
+    console.print(f"removed app {record.app}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the hosting commands to the ``pocketcloud`` command."""
+    app.command()(deploy)
+    app.command()(releases)
+    app.command()(rollback)
+    app.command()(logs)
+    app.command()(destroy)
+    app.add_typer(app_cli, name="app")

@@ -1,0 +1,83 @@
+"""This machine's record of deployed apps: where each one went and how to log in.
+
+``~/.config/pocketcloud/apps/<app>.json`` (0600) and the app's known_hosts beside it;
+``releases``, ``rollback``, ``logs``, ``app status`` and ``destroy`` read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+def apps_dir() -> Path:
+    """``$XDG_CONFIG_HOME/pocketcloud/apps`` (default ~/.config/pocketcloud/apps)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "pocketcloud" / "apps"
+
+
+class AppError(LookupError):
+    """No record of the app on this machine."""
+
+
+@dataclass(frozen=True)
+class AppRecord:
+    """One deployed app."""
+
+    app: str
+    target: str  # "pocketcloud", "aws" or the ssh:// URL
+    host: str
+    user: str
+    port: int = 22
+    key: str | None = None
+    profile: str | None = None
+    region: str | None = None
+    instance_id: str | None = None
+    names: list[str] = field(default_factory=list)
+    mode: str = "gunicorn"
+    project: str = ""
+    strict: str = "accept-new"
+
+    @property
+    def known_hosts(self) -> Path:
+        return apps_dir() / f"{self.app}.known_hosts"
+
+    @property
+    def url(self) -> str:
+        port = ":8080" if self.mode == "runserver" else ""
+        return f"http://{self.names[0] if self.names else self.host}{port}/"
+
+    def save(self) -> None:
+        """Write the record (0600; creates the folder)."""
+        apps_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = apps_dir() / f"{self.app}.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(asdict(self), out, indent=2)
+
+
+def load(app: str) -> AppRecord:
+    path = apps_dir() / f"{app}.json"
+    try:
+        return AppRecord(**json.loads(path.read_text()))
+    except FileNotFoundError:
+        known = ", ".join(list_apps()) or "none"
+        raise AppError(f"no app {app!r} deployed from this machine (known: {known})") from None
+
+
+def list_apps() -> list[str]:
+    return sorted(p.stem for p in apps_dir().glob("*.json")) if apps_dir().is_dir() else []
+
+
+def forget(app: str) -> None:
+    """Remove the record and the known_hosts file of ``app``."""
+    for suffix in (".json", ".known_hosts"):
+        (apps_dir() / f"{app}{suffix}").unlink(missing_ok=True)
+
+
+def write_known_hosts(record: AppRecord, lines: list[str]) -> None:
+    """The host keys the cloud reported for the app's server (replacing older ones)."""
+    apps_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
+    record.known_hosts.write_text("".join(f"{line}\n" for line in lines))

@@ -1,0 +1,259 @@
+"""The cloud targets' edge: boto3 with a profile, as any AWS user would.
+
+``pocketcloud`` and ``aws`` differ only in the profile and how the image is found; the
+endpoint comes from the profile (``endpoint_url`` in ~/.aws/config), so the same code
+deploys to real EC2. Every call is echoed as its AWS CLI equivalent.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pocketcloud.deploy import provision as pv
+
+Echo = Callable[[str, str], None]
+DEBIAN_OWNER = "136693071363"  # the Debian project's AWS account (its official AMIs)
+
+
+class CloudError(RuntimeError):
+    """A cloud call failed: the AWS error code and message."""
+
+
+@dataclass(frozen=True)
+class CloudTarget:
+    """Which cloud, which profile, which image and type."""
+
+    kind: str  # "pocketcloud" or "aws"
+    profile: str
+    region: str | None = None
+    instance_type: str = "t3.micro"
+    image_name: str = "debian-12"
+    image_owner: str | None = None
+    login_user: str = "admin"
+
+
+@dataclass(frozen=True)
+class Server:
+    """The instance a deploy uses."""
+
+    instance_id: str
+    address: str
+    names: tuple[str, ...]
+    known_hosts: list[str]
+
+
+def target(kind: str, profile: str | None, region: str | None, **extra: Any) -> CloudTarget:
+    """Defaults per kind: pocketcloud's image ``debian-12``; on AWS Debian's own AMIs."""
+    if kind == "aws":
+        extra.setdefault("image_name", "debian-12-amd64-*")
+        extra.setdefault("image_owner", DEBIAN_OWNER)
+        return CloudTarget("aws", profile or "default", region, **extra)
+    return CloudTarget("pocketcloud", profile or "pocketcloud", region, **extra)
+
+
+class Cloud:
+    """One app's resources in one cloud account."""
+
+    def __init__(self, where: CloudTarget, app: str, echo: Echo) -> None:
+        self.where, self.names, self.echo = where, pv.Names(app), echo
+        try:
+            session = boto3.Session(profile_name=where.profile, region_name=where.region)
+            self.ec2 = session.client("ec2")
+        except BotoCoreError as exc:
+            raise CloudError(f"profile {where.profile}: {exc}") from exc
+
+    def aws(self, line: str) -> None:
+        self.echo("command", f"aws --profile {self.where.profile} ec2 {line}")
+
+    def call(self, operation: str, **params: Any) -> Any:
+        """One EC2 call; CloudError with AWS's code and message."""
+        try:
+            return getattr(self.ec2, operation)(**params)
+        except ClientError as exc:
+            err = exc.response["Error"]
+            raise CloudError(f"{operation}: {err.get('Code')}: {err.get('Message')}") from exc
+        except BotoCoreError as exc:
+            raise CloudError(f"{operation}: {exc}") from exc
+
+    # --- key pair ------------------------------------------------------------------------
+
+    def key_pair(self, pem: Path, *, dry_run: bool = False) -> None:
+        """The app's key pair, its private key at ``pem`` (mode 0400, the seed's chmod 400)."""
+        name = self.names.key_pair
+        found = self.call("describe_key_pairs", Filters=[{"Name": "key-name", "Values": [name]}])
+        if found["KeyPairs"]:
+            if not pem.exists():
+                raise CloudError(
+                    f"key pair {name} exists but its private key {pem} is missing; restore it, "
+                    f"or remove the app (pocketcloud destroy --app {self.names.app})"
+                )
+            return
+        self.aws(f"create-key-pair --key-name {name} --query KeyMaterial --output text > {pem}")
+        self.echo("command", f"chmod 400 {pem}")
+        if dry_run:
+            return
+        made = self.call(
+            "create_key_pair",
+            KeyName=name,
+            KeyType="ed25519",
+            TagSpecifications=self.names.tags("key-pair"),
+        )
+        pem.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if pem.exists():
+            pem.chmod(0o600)
+        pem.write_text(made["KeyMaterial"])
+        pem.chmod(0o400)
+
+    # --- security group ------------------------------------------------------------------
+
+    def group(self, mode: str, *, dry_run: bool = False) -> str | None:
+        """The app's group with its web port open; its id (None in a dry run that would make it)."""
+        name = self.names.group
+        found = self.call(
+            "describe_security_groups", Filters=[{"Name": "group-name", "Values": [name]}]
+        )
+        groups = found["SecurityGroups"]
+        if groups:
+            group_id = str(groups[0]["GroupId"])
+            self.authorize(group_id, pv.missing_rules(groups[0], pv.web_rules(mode)), dry_run)
+            return group_id
+        self.aws(f"create-security-group --group-name {name} --description '{self.names.app} web'")
+        if dry_run:
+            return None
+        made = self.call(
+            "create_security_group",
+            GroupName=name,
+            Description=f"pocketcloud app {self.names.app}: ssh and http",
+            TagSpecifications=self.names.tags("security-group"),
+        )
+        self.authorize(made["GroupId"], pv.web_rules(mode), dry_run)
+        return str(made["GroupId"])
+
+    def authorize(self, group_id: str, rules: list[pv.Rule], dry_run: bool) -> None:
+        for rule in rules:
+            self.echo("command", rule.shown(self.where.profile, group_id))
+        if rules and not dry_run:
+            perms = [rule.permission() for rule in rules]
+            self.call("authorize_security_group_ingress", GroupId=group_id, IpPermissions=perms)
+
+    def open_ssh(self, group_id: str, source: str) -> None:
+        """Admit SSH from ``source`` if the group does not yet."""
+        found = self.call("describe_security_groups", GroupIds=[group_id])["SecurityGroups"][0]
+        self.authorize(group_id, pv.missing_rules(found, [pv.ssh_rule(source)]), dry_run=False)
+
+    # --- instance ------------------------------------------------------------------------
+
+    def instances(self) -> list[dict[str, Any]]:
+        flt = [{"Name": f"tag:{pv.APP_TAG}", "Values": [self.names.app]},
+               {"Name": "instance-state-name", "Values": list(pv.LIVE_STATES)}]  # fmt: skip
+        found = self.call("describe_instances", Filters=flt)["Reservations"]
+        return [i for r in found for i in r["Instances"]]
+
+    def image(self) -> str:
+        """The newest image whose name matches (and owner, on AWS)."""
+        params: dict[str, Any] = {"Filters": [{"Name": "name", "Values": [self.where.image_name]}]}
+        if self.where.image_owner:
+            params["Owners"] = [self.where.image_owner]
+        images = self.call("describe_images", **params)["Images"]
+        if not images:
+            raise CloudError(f"no image named {self.where.image_name!r}")
+        return str(max(images, key=lambda i: i.get("CreationDate", ""))["ImageId"])
+
+    def instance(self, group_id: str | None, *, dry_run: bool = False) -> dict[str, Any] | None:
+        """The app's running instance: reused, started, or launched."""
+        try:
+            chosen = pv.choose_instance(self.instances(), self.names.key_pair)
+        except pv.ProvisionError as exc:
+            raise CloudError(str(exc)) from exc
+        if chosen is None:
+            image = self.image()
+            self.aws(
+                f"run-instances --image-id {image} --instance-type {self.where.instance_type} "
+                f"--key-name {self.names.key_pair} "
+                f"--security-group-ids {group_id or '<new group>'} "
+                f"--tag-specifications 'ResourceType=instance,Tags=[{{Key={pv.APP_TAG},"
+                f"Value={self.names.app}}}]'"
+            )
+            if dry_run:
+                return None
+            chosen = self.call(
+                "run_instances", ImageId=image, InstanceType=self.where.instance_type,
+                KeyName=self.names.key_pair, SecurityGroupIds=[group_id], MinCount=1, MaxCount=1,
+                TagSpecifications=self.names.tags("instance"),
+            )["Instances"][0]  # fmt: skip
+        elif chosen["State"]["Name"] in ("stopped", "stopping"):
+            self.aws(f"start-instances --instance-ids {chosen['InstanceId']}")
+            if dry_run:
+                return chosen
+            self.wait_state(chosen["InstanceId"], "instance_stopped")
+            self.call("start_instances", InstanceIds=[chosen["InstanceId"]])
+        if dry_run:
+            return chosen
+        self.wait_state(chosen["InstanceId"], "instance_running")
+        return self.describe(chosen["InstanceId"])
+
+    def wait_state(self, instance_id: str, waiter: str) -> None:
+        self.aws(f"wait {waiter.replace('_', '-')} --instance-ids {instance_id}")
+        try:
+            self.ec2.get_waiter(waiter).wait(
+                InstanceIds=[instance_id], WaiterConfig={"Delay": 1, "MaxAttempts": 300}
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise CloudError(f"{instance_id}: {exc}") from exc
+
+    def describe(self, instance_id: str) -> dict[str, Any]:
+        found = self.call("describe_instances", InstanceIds=[instance_id])
+        return dict(found["Reservations"][0]["Instances"][0])
+
+    def server(self, instance: dict[str, Any]) -> Server:
+        """How to reach the instance, with the host keys it printed on its console."""
+        names = pv.addresses(instance)
+        address = names[0]
+        console = ""
+        for _ in range(20):
+            found = self.call("get_console_output", InstanceId=instance["InstanceId"])
+            console = found.get("Output") or ""
+            if "END SSH HOST KEY KEYS" in console:
+                break
+            time.sleep(0.5)
+        return Server(instance["InstanceId"], address, names, pv.host_keys(console, address))
+
+    # --- removal -------------------------------------------------------------------------
+
+    def destroy(self, pem: Path) -> None:
+        """Terminate the app's instances, then delete its group and key pair (and ``pem``)."""
+        ids = [i["InstanceId"] for i in self.instances()]
+        if ids:
+            self.aws(f"terminate-instances --instance-ids {' '.join(ids)}")
+            self.call("terminate_instances", InstanceIds=ids)
+            for instance_id in ids:
+                self.wait_state(instance_id, "instance_terminated")
+        groups = self.call(
+            "describe_security_groups",
+            Filters=[{"Name": "group-name", "Values": [self.names.group]}],
+        )["SecurityGroups"]
+        for group in groups:
+            self.aws(f"delete-security-group --group-id {group['GroupId']}")
+            self.call("delete_security_group", GroupId=group["GroupId"])
+        self.aws(f"delete-key-pair --key-name {self.names.key_pair}")
+        self.call("delete_key_pair", KeyName=self.names.key_pair)
+        if pem.exists():
+            self.echo("command", f"rm -f {pem}")
+            pem.chmod(0o600)
+            pem.unlink()
+
+
+def source_address(address: str) -> str:
+    """The address this machine sends from to reach ``address`` (no packet is sent: a UDP
+    socket is only connected, so the kernel picks the route)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect((address, 22))
+        return str(probe.getsockname()[0])

@@ -1,0 +1,173 @@
+"""The shell lines of a deploy, one function per named command (pure; runs nothing).
+
+Each returns the text a learner would type after ``ssh -i <pem> admin@<address>``.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from importlib import resources
+from pathlib import PurePosixPath
+
+from pocketcloud.deploy.layout import SETTINGS_MODULE, Layout
+from pocketcloud.deploy.nginx import DEFAULT_LINK, DEFAULT_SITE
+
+#: what a health check asks for through a release's own socket, then through nginx
+HEALTH_PATHS = ("/healthz", "/")
+APT_ENV = "DEBIAN_FRONTEND=noninteractive"
+
+
+def remote_script(name: str) -> str:
+    """A script from ``pocketcloud/deploy/remote`` (sent on ssh's stdin)."""
+    return resources.files("pocketcloud.deploy").joinpath("remote", name).read_text()
+
+
+def install_packages(packages: list[str]) -> str:
+    return (
+        f"sudo apt-get update -qq && sudo {APT_ENV} apt-get install -y -qq "
+        f"--no-install-recommends {' '.join(packages)}"
+    )
+
+
+def make_dirs(layout: Layout, user: str, *, web_group: str | None) -> str:
+    """The app's folders, owned by the login user (the seed's ``sudo chown -R``)."""
+    own = f"-o {user} -g {user}"
+    private = " ".join(str(p) for p in (layout.releases, layout.venvs, layout.wheels))
+    lines = [
+        f"sudo install -d {own} -m 755 {layout.base} {layout.root} {layout.static_root}",
+        f"sudo install -d {own} -m 700 {private} {layout.shared}",
+    ]
+    if web_group:  # gunicorn makes its socket there, nginx's workers connect to it
+        lines.append(f"sudo install -d -o {user} -g {web_group} -m 750 {layout.run}")
+    return " && ".join(lines)
+
+
+def write_file(path: PurePosixPath | str, *, sudo: bool = False, mode: str = "") -> str:
+    """Write stdin to ``path`` (by rename, so a reader never sees half a file)."""
+    pre = "sudo " if sudo else ""
+    tmp = f"{path}.tmp"
+    chmod = f" && {pre}chmod {mode} {tmp}" if mode else ""
+    return f"{pre}tee {tmp} >/dev/null{chmod} && {pre}mv -f {tmp} {path}"
+
+
+def build_venv(venv: PurePosixPath, python: str, wheels: PurePosixPath, reqs: list[str]) -> str:
+    """A fresh virtualenv from the wheelhouse only: no package index is asked."""
+    pip = f"{venv}/bin/pip install -q --disable-pip-version-check --no-index --find-links {wheels}"
+    return (
+        f"rm -rf {venv} && {python} -m venv {venv} && {pip} {' '.join(reqs)} "
+        f"&& touch {venv}/.complete"
+    )
+
+
+def django_env(layout: Layout, release_id: str) -> dict[str, str]:
+    """The environment every Django process of a release runs with."""
+    return {
+        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+        "POCKETCLOUD_SETTINGS_FILE": str(layout.settings_file),
+        "POCKETCLOUD_RELEASE": release_id,
+        "POCKETCLOUD_STATIC_ROOT": str(layout.static(release_id)),
+    }
+
+
+def manage(
+    layout: Layout, release_id: str, manage_dir: str, venv: PurePosixPath, *args: str
+) -> str:
+    """``./manage.py <args>`` in the release with the venv's python and production settings."""
+    env = " ".join(f"{k}={v}" for k, v in django_env(layout, release_id).items())
+    workdir = layout.release(release_id) / manage_dir
+    return f"cd {workdir} && env {env} {venv}/bin/python manage.py {shlex.join(args)}"
+
+
+def production_settings(layout: Layout, names: tuple[str, ...]) -> str:
+    """Update the production settings file (0600): DEBUG off, ALLOWED_HOSTS = the server's
+    names; the SECRET_KEY there is kept, or made on the server."""
+    values = json.dumps({"DEBUG": False, "ALLOWED_HOSTS": list(names)})
+    return f"python3 - {layout.settings_file} {shlex.quote(values)}"
+
+
+def production_module(settings_module: str) -> str:
+    """The settings module the server runs: the project's, then the production file."""
+    template = remote_script("production.py.tmpl")
+    return template.replace("{settings_module}", settings_module)
+
+
+def wait_socket(socket: PurePosixPath, tries: int = 200) -> str:
+    return f"for i in $(seq {tries}); do test -S {socket} && break; sleep 0.1; done"
+
+
+def health_socket(socket: PurePosixPath, host: str) -> str:
+    """Ask the release's own gunicorn for each health path; any error fails the step."""
+    curl = f'curl -fsS -o /dev/null --max-time 10 --unix-socket {socket} -H "Host: {host}"'
+    checks = " && ".join(f"{curl} http://localhost{path}" for path in HEALTH_PATHS)
+    return f"{wait_socket(socket)}; {checks} && echo healthy: {socket}"
+
+
+def health_port(port: int, host: str, tries: int = 100) -> str:
+    """Ask a server on a local TCP port for /healthz, retrying while it starts."""
+    curl = f'curl -fsS -o /dev/null --max-time 5 -H "Host: {host}" http://127.0.0.1:{port}'
+    return (
+        f"for i in $(seq {tries}); do {curl}/healthz 2>/dev/null && break; sleep 0.1; done; "
+        f"{curl}/healthz && echo healthy: 127.0.0.1:{port}"
+    )
+
+
+def default_site() -> str:
+    """The ``default_server`` that refuses unknown names; Debian's own default goes."""
+    return (
+        f"{write_file(DEFAULT_SITE, sudo=True)} && sudo ln -sfn {DEFAULT_SITE} {DEFAULT_LINK} "
+        "&& sudo rm -f /etc/nginx/sites-enabled/default"
+    )
+
+
+def install_site(layout: Layout) -> str:
+    """Stage the release's server block from stdin beside the live one."""
+    return f"sudo tee {layout.nginx_site}.new >/dev/null"
+
+
+def switch(layout: Layout) -> str:
+    """Put the staged block live (the old one kept as .prev), test the whole config, reload
+    nginx gracefully: old workers finish their requests, new ones use the new release."""
+    site = layout.nginx_site
+    return (
+        f"(sudo cp -f {site} {site}.prev 2>/dev/null || true) && sudo mv -f {site}.new {site} "
+        f"&& sudo ln -sfn {site} {layout.nginx_link} && sudo nginx -t -q && sudo nginx -s reload"
+    )
+
+
+def check_nginx(host: str, tries: int = 50) -> str:
+    """Ask nginx for /healthz with the site's name, retrying while the reload settles."""
+    curl = f'curl -fsS -o /dev/null --max-time 5 -H "Host: {host}" http://127.0.0.1/healthz'
+    return (
+        f"for i in $(seq {tries}); do {curl} 2>/dev/null && break; sleep 0.1; done; "
+        f"{curl} && echo healthy through nginx: {host}"
+    )
+
+
+def restore_site(layout: Layout, release_id: str) -> str:
+    """If the live block names ``release_id``, put the previous one back and reload."""
+    site, link = layout.nginx_site, layout.nginx_link
+    back = f"(sudo mv -f {site}.prev {site} 2>/dev/null || sudo rm -f {site} {link})"
+    return (
+        f"sudo rm -f {site}.new; if grep -qs 'release {release_id}' {site}; then {back}; "
+        f"sudo nginx -t -q && sudo nginx -s reload; fi; true"
+    )
+
+
+def point_current(layout: Layout, release_id: str) -> str:
+    new = f"{layout.root}/current.new"
+    return f"ln -sfn releases/{release_id} {new} && mv -T {new} {layout.current}"
+
+
+def drain() -> str:
+    """Wait (≤ 10 s) until nginx's old workers have finished their requests."""
+    busy = "pgrep -f '[n]ginx: worker process is shutting down' >/dev/null"  # [n]: not this shell
+    return f"for i in $(seq 100); do {busy} || break; sleep 0.1; done; true"
+
+
+def remove_release(layout: Layout, release_id: str) -> str:
+    return f"rm -rf {layout.release(release_id)} {layout.static(release_id)}"
+
+
+def remove_venvs(layout: Layout, hashes: list[str]) -> str:
+    return "rm -rf " + " ".join(str(layout.venv(h)) for h in hashes)

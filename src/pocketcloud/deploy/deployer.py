@@ -1,0 +1,242 @@
+"""``pocketcloud deploy`` and friends: find the project, reach the server, plan, run.
+
+The thin edge around the pure plan: cloud calls (boto3, :mod:`.cloud`), OpenSSH and
+rsync (:mod:`.ssh`); nothing here imports the cloud's own services, store or host.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pocketcloud.deploy import apps, cloud, plan, provision, source
+from pocketcloud.deploy.commands import remote_script
+from pocketcloud.deploy.facts import Release, ServerFacts
+from pocketcloud.deploy.layout import Layout
+from pocketcloud.deploy.project import Project, locate_project
+from pocketcloud.deploy.ssh import Connection, Echo, Runner, StepFailed
+from pocketcloud.deploy.steps import Login, Plan
+
+CACHE = Path.home() / ".cache" / "pocketcloud" / "wheels"
+
+
+class DeployError(RuntimeError):
+    """A deploy stopped: what failed and what still serves."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for on the command line."""
+
+    target: str = "pocketcloud"
+    app: str | None = None
+    profile: str | None = None
+    region: str | None = None
+    instance_type: str = "t3.micro"
+    image_name: str | None = None
+    image_owner: str | None = None
+    key: str | None = None
+    ssh_from: str | None = None
+    domains: tuple[str, ...] = ()
+    runserver: bool = False
+    python: str = "python3"
+    workers: int = 3
+    keep: int = 5
+    force: bool = False
+    dry_run: bool = False
+
+
+def pem_path(app: str) -> Path:
+    """The seed's ``~/.ssh/<key>.pem``."""
+    return Path.home() / ".ssh" / f"{app}.pem"
+
+
+def parse_ssh_target(url: str) -> Login:
+    """``ssh://user@host[:port]`` as a login (ValueError if it is not one)."""
+    parts = urlsplit(url)
+    if parts.scheme != "ssh" or not parts.hostname or not parts.username:
+        raise ValueError(f"--target {url!r}: use pocketcloud, aws or ssh://user@host[:port]")
+    return Login(parts.username, parts.hostname, parts.port or 22)
+
+
+def connect(record: apps.AppRecord, echo: Echo) -> Runner:
+    """A runner for the app's server, its shared connection open and a login proven."""
+    login = Login(record.user, record.host, record.port, record.key)
+    runner = Runner(Connection(login, record.known_hosts, record.strict), echo)
+    runner.open()
+    runner.wait()
+    return runner
+
+
+def probe(runner: Runner, layout: Layout) -> ServerFacts:
+    """What the server holds for the app (runs the probe script over ssh)."""
+    out = runner.capture(
+        "look at the server", f"python3 - {layout.root}", remote_script("probe.py")
+    )
+    try:
+        return ServerFacts.parse(out.strip().splitlines()[-1])
+    except (ValueError, KeyError, IndexError) as exc:
+        raise DeployError(
+            f"the server's answer to the probe is not readable: {out[-500:]}"
+        ) from exc
+
+
+def _provision(opts: Options, app: str, echo: Echo) -> apps.AppRecord | None:
+    """Key pair, group and instance for a cloud target; the record (None: dry run, no server)."""
+    extra = {"instance_type": opts.instance_type}
+    extra |= {
+        k: v for k, v in (("image_name", opts.image_name), ("image_owner", opts.image_owner)) if v
+    }
+    where = cloud.target(opts.target, opts.profile, opts.region, **extra)
+    mode = "runserver" if opts.runserver else "gunicorn"
+    ec2 = cloud.Cloud(where, app, echo)
+    pem = pem_path(app)
+    ec2.key_pair(pem, dry_run=opts.dry_run)
+    group_id = ec2.group(mode, dry_run=opts.dry_run)
+    instance = ec2.instance(group_id, dry_run=opts.dry_run)
+    if opts.dry_run:
+        return (
+            None if instance is None or group_id is None else _record_of(opts, app, ec2, instance)
+        )
+    if instance is None or group_id is None:
+        raise DeployError("the cloud returned no instance or group")
+    server = ec2.server(instance)
+    ec2.open_ssh(group_id, opts.ssh_from or cloud.source_address(server.address))
+    record = _record_of(opts, app, ec2, instance)
+    record = replace(record, strict="yes" if server.known_hosts else "accept-new")
+    apps.write_known_hosts(record, server.known_hosts)
+    return record
+
+
+def _record_of(
+    opts: Options, app: str, ec2: cloud.Cloud, instance: dict[str, Any]
+) -> apps.AppRecord:
+    names = provision.addresses(instance)
+    return apps.AppRecord(
+        app=app, target=opts.target, host=names[0] if names else "", user=ec2.where.login_user,
+        key=str(pem_path(app)), profile=ec2.where.profile, region=opts.region,
+        instance_id=instance["InstanceId"], names=[*opts.domains, *names],
+        mode="runserver" if opts.runserver else "gunicorn",
+    )  # fmt: skip
+
+
+def _ssh_record(opts: Options, app: str) -> apps.AppRecord:
+    login = parse_ssh_target(opts.target)
+    key = str(Path(opts.key).expanduser().resolve()) if opts.key else None
+    return apps.AppRecord(
+        app=app, target=opts.target, host=login.host, user=login.user, port=login.port,
+        key=key, names=[*opts.domains, login.host],
+        mode="runserver" if opts.runserver else "gunicorn",
+    )  # fmt: skip
+
+
+def wanted(
+    project: Project, record: apps.AppRecord, facts: ServerFacts, opts: Options
+) -> plan.Wanted:
+    """The release this project's files make, and how to deploy it."""
+    reqs = str(project.requirements) if project.requirements else None
+    mode = record.mode
+    req_text = (project.root / reqs).read_text().lower() if reqs else ""
+    needs = ["django"] if not reqs else []
+    needs += ["gunicorn"] if mode == "gunicorn" and "gunicorn" not in req_text else []
+    extra = tuple(needs)
+    req_hash = source.requirements_hash(project.root, reqs, extra, facts.python or "3")
+    wheelhouse = CACHE / req_hash
+    build = None
+    if not (wheelhouse / ".complete").exists():
+        build = source.wheel_command(project.root, reqs, extra, wheelhouse)
+    files = source.shipped_files(project.root)
+    digest = source.digest(project.root, files)
+    now = datetime.now(UTC)
+    release = Release(
+        release_id=f"{now:%Y%m%d-%H%M%S}-{digest[:7]}", digest=digest, requirements=req_hash,
+        mode=mode, manage_dir=str(project.manage_dir), settings_module=project.settings_module,
+        wsgi=_wsgi(project), created=now.isoformat(timespec="seconds"),
+    )  # fmt: skip
+    return plan.Wanted(
+        layout=Layout(record.app), release=release, names=tuple(record.names),
+        source=str(project.root), requirements=reqs, wheelhouse=str(wheelhouse),
+        build_wheels=build, extra=extra, python=opts.python, workers=opts.workers,
+        keep=opts.keep, force=opts.force,
+    )  # fmt: skip
+
+
+def _wsgi(project: Project) -> str:
+    """``<package>.wsgi:application`` when the project has one, else Django's factory."""
+    package = project.settings_module.split(".")[0]
+    if (project.root / project.manage_dir / package / "wsgi.py").is_file():
+        return f"{package}.wsgi:application"
+    return "django.core.wsgi:get_wsgi_application()"
+
+
+def deploy(path: Path, opts: Options, echo: Echo) -> tuple[apps.AppRecord | None, Plan]:
+    """Deploy the project at ``path``; (the app's record, the plan that ran or would run)."""
+    project = locate_project(path)
+    app = opts.app or project.name
+    Layout(app)  # the name is checked before anything is created
+    if opts.target in ("pocketcloud", "aws"):
+        record = _provision(opts, app, echo)
+    else:
+        record = _ssh_record(opts, app)
+    if record is None:  # a dry run on a cloud with no server yet: an empty one
+        placeholder = apps.AppRecord(
+            app, opts.target, "<new instance>", "admin", names=["<new instance>"]
+        )
+        return None, plan.deploy(wanted(project, placeholder, ServerFacts(), opts), ServerFacts())
+    record = replace(record, project=str(project.root))
+    runner = connect(record, echo)
+    try:
+        facts = probe(runner, Layout(app))
+        if opts.target.startswith("ssh://"):
+            record = replace(record, names=list(dict.fromkeys([*record.names])))
+        the_plan = plan.deploy(wanted(project, record, facts, opts), facts)
+        if opts.dry_run:
+            return record, the_plan
+        for line in the_plan.notes:
+            echo("note", line)
+        late = runner.run_plan(the_plan)
+    except StepFailed as failed:
+        serving = (
+            f"release {facts.current} keeps serving" if facts.current else "nothing was serving"
+        )
+        raise DeployError(f"{failed}\n\nthe deploy stopped; {serving}") from failed
+    finally:
+        runner.close()
+    record.save()
+    if late:
+        echo("warn", f"{len(late)} step(s) after the switch failed; the new release serves")
+    return record, the_plan
+
+
+def remove_from_server(record: apps.AppRecord, echo: Echo) -> None:
+    """Stop the app's servers and remove its nginx site and folder (ssh targets)."""
+    runner = connect(record, echo)
+    try:
+        runner.run_plan(plan.remove(Layout(record.app), probe(runner, Layout(record.app))))
+    finally:
+        runner.close()
+
+
+def fetch(record: apps.AppRecord, path: str = "/", timeout: float = 10) -> tuple[int, str]:
+    """GET the site from this machine with the app's first name as Host: (status, body)."""
+    port = 8080 if record.mode == "runserver" else 80
+    request = urllib.request.Request(
+        f"http://{record.host}:{port}{path}", headers={"Host": record.names[0]}
+    )
+    started = time.monotonic()
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+                return int(answer.status), answer.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:
+            return int(exc.code), exc.read().decode("utf-8", "replace")
+        except OSError:
+            if time.monotonic() - started > timeout:
+                raise
+            time.sleep(0.2)

@@ -1,0 +1,309 @@
+"""What a deploy, a rollback or a removal must do: what exists + what is wanted → steps.
+
+Pure: the server's facts come from the probe, the wanted release from the project; the
+runner applies the plan. ``--dry-run`` prints it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+from pocketcloud.deploy import commands as cmd
+from pocketcloud.deploy import services
+from pocketcloud.deploy.facts import Release, ServerFacts
+from pocketcloud.deploy.layout import RELEASE_META, SETTINGS_MODULE, Layout
+from pocketcloud.deploy.nginx import DEFAULT_SERVER, site
+from pocketcloud.deploy.steps import Local, Plan, Remote, Step, Sync
+
+WEB_GROUP = "www-data"
+RUNSERVER_PORT = 8080
+#: never shipped: the local secrets (the seed's settings_local.json), caches, local state
+EXCLUDES = (".git/", ".venv/", "venv/", ".conf/settings_local.json", "__pycache__/",
+            "*.pyc", "db.sqlite3", "staticfiles/", "media/", ".pocketcloud/")  # fmt: skip
+
+
+class PlanError(ValueError):
+    """What was asked cannot be done on this server (e.g. rollback to an unknown release)."""
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The release to deploy and how."""
+
+    layout: Layout
+    release: Release
+    #: the names the site answers to: nginx's server_name and Django's ALLOWED_HOSTS
+    names: tuple[str, ...]
+    #: the project folder on this machine, and its requirements file in it (or None)
+    source: str
+    requirements: str | None
+    #: the local wheelhouse, and the command that fills it when it is not built yet
+    wheelhouse: str
+    build_wheels: tuple[str, ...] | None = None
+    #: packages to install beside the requirements (gunicorn, when a project lacks it)
+    extra: tuple[str, ...] = ()
+    python: str = "python3"
+    workers: int = 3
+    keep: int = 5
+    force: bool = False
+
+
+def deploy(want: Wanted, facts: ServerFacts) -> Plan:
+    """The plan that makes ``want.release`` the one serving, or nothing if it already is."""
+    current = facts.current_release
+    if current and not want.force and _same(current, want.release):
+        return Plan(
+            steps=(_health(want.layout, facts, current, want.names[0]),),
+            notes=(f"release {current.release_id} already serves this code: nothing to ship",),
+        )
+    prepare = _prepare(want, facts)
+    build = _build(want, facts)
+    start, undo = _start(want.layout, facts, want.release, want.names, want.workers)
+    retire = _retire(want.layout, facts, want.release, keep=want.keep)
+    steps = (*prepare, *build, *start)
+    drop = Remote(
+        "remove the failed release", cmd.remove_release(want.layout, want.release.release_id)
+    )
+    return Plan(steps=(*steps, *retire), undo=(*undo, drop), commit=len(steps))
+
+
+def rollback(
+    layout: Layout, facts: ServerFacts, target: str | None, names: tuple[str, ...]
+) -> Plan:
+    """Serve an earlier release again without rebuilding it (its venv must still exist)."""
+    release = _rollback_target(facts, target)
+    if release.requirements not in facts.venvs:
+        raise PlanError(f"release {release.release_id}'s virtualenv was pruned; deploy instead")
+    start, undo = _start(layout, facts, release, names, workers=3)
+    retire = _retire(layout, facts, release, keep=len(facts.releases))
+    return Plan(steps=(*start, *retire), undo=undo, commit=len(start))
+
+
+def remove(layout: Layout, facts: ServerFacts) -> Plan:
+    """Everything of the app on its server: its services, nginx site and folder."""
+    own = [u for u in facts.units if u.startswith(f"gunicorn-{layout.app}-")]
+    own += [u for u in facts.units if u == layout.runserver_service]
+    steps: list[Step] = []
+    if own:
+        steps.append(Remote("stop the app's servers", services.disable(facts.supervisor, own)))
+    reload = " && sudo nginx -s reload" if facts.nginx_running else ""
+    site = f"sudo rm -f {layout.nginx_link} {layout.nginx_site} {layout.nginx_site}.prev{reload}"
+    steps += [
+        Remote("remove the app's nginx site", site),
+        Remote("remove the app's folder", f"sudo rm -rf {layout.root}"),
+    ]
+    return Plan(steps=tuple(steps))
+
+
+def _rollback_target(facts: ServerFacts, target: str | None) -> Release:
+    ids = [r.release_id for r in facts.releases]
+    if target is None:
+        if facts.current not in ids or ids.index(facts.current) == 0:
+            raise PlanError("no earlier release to roll back to")
+        target = ids[ids.index(facts.current) - 1]
+    release = facts.release(target)
+    if release is None:
+        raise PlanError(f"no release {target} on the server; releases: {', '.join(ids) or 'none'}")
+    if target == facts.current:
+        raise PlanError(f"release {target} is already serving")
+    return release
+
+
+def _same(a: Release, b: Release) -> bool:
+    return (a.digest, a.requirements, a.mode) == (b.digest, b.requirements, b.mode)
+
+
+def _prepare(want: Wanted, facts: ServerFacts) -> list[Step]:
+    layout, gunicorn = want.layout, want.release.mode == "gunicorn"
+    steps: list[Step] = []
+    missing = [p for p in facts.missing_packages() if gunicorn or p != "nginx"]
+    if missing:
+        steps.append(Remote("install system packages", cmd.install_packages(missing)))
+    dirs = cmd.make_dirs(layout, facts.user, web_group=WEB_GROUP if gunicorn else None)
+    steps.append(Remote("make the app's folders", dirs))
+    if want.release.requirements not in facts.venvs:
+        if want.build_wheels:
+            steps.append(Local("build the wheelhouse (cached)", want.build_wheels))
+        opts = ("-a", "--ignore-existing")
+        steps.append(Sync("ship the wheelhouse", f"{want.wheelhouse}/", f"{layout.wheels}/", opts))
+    return steps
+
+
+def _build(want: Wanted, facts: ServerFacts) -> list[Step]:
+    """Ship the code and make it runnable: venv, settings, checks, migrations, static."""
+    layout, rel = want.layout, want.release
+    folder = layout.release(rel.release_id)
+    link = (f"--link-dest=../{facts.current}",) if facts.current else ()
+    excludes = tuple(f"--exclude={e}" for e in EXCLUDES)
+    # unchanged files become hard links to the serving release's, changed ones are sent
+    # whole: Debian 12's rsync 3.2.7 fails to verify a delta made against a --link-dest basis
+    options = (
+        "-a",
+        "--whole-file",
+        "--delete",
+        "--chmod=Do-rwx,Fo-rwx",
+        *link,
+        *excludes,
+        "--filter=:- .gitignore",
+    )
+    venv = layout.venv(rel.requirements)
+    steps: list[Step] = [Sync("ship the code", f"{want.source}/", f"{folder}/", options)]
+    if rel.requirements not in facts.venvs:
+        reqs = [f"-r {folder}/{want.requirements}"] if want.requirements else []
+        line = cmd.build_venv(venv, want.python, layout.wheels, [*reqs, *want.extra])
+        steps.append(Remote("make the virtualenv (pip install --no-index)", line))
+    meta = json.dumps(rel.meta(), indent=2) + "\n"
+    module = cmd.production_module(rel.settings_module)
+
+    def manage(*args: str) -> str:
+        return cmd.manage(layout, rel.release_id, rel.manage_dir, venv, *args)
+
+    steps += [
+        Remote("record the release", cmd.write_file(folder / RELEASE_META), meta, RELEASE_META),
+        Remote(
+            "production settings module",
+            cmd.write_file(folder / rel.manage_dir / f"{SETTINGS_MODULE}.py"),
+            module,
+            f"{SETTINGS_MODULE}.py",
+        ),
+        Remote(
+            "production settings (0600, SECRET_KEY kept)",
+            cmd.production_settings(layout, want.names),
+            cmd.remote_script("settings.py"),
+            "update_settings.py",
+        ),
+        Remote("manage.py check --deploy", manage("check", "--deploy")),
+        Remote("manage.py migrate", manage("migrate", "--noinput")),
+    ]
+    if rel.mode == "gunicorn":
+        steps.append(Remote("manage.py collectstatic", manage("collectstatic", "--noinput")))
+    return steps
+
+
+def gunicorn(layout: Layout, release: Release, user: str, workers: int) -> services.Service:
+    """The release's gunicorn on its own unix socket, as the login user, group www-data."""
+    venv = layout.venv(release.requirements)
+    argv = (
+        f"{venv}/bin/gunicorn", "--bind", f"unix:{layout.socket(release.release_id)}",
+        "--workers", str(workers), "--user", user, "--group", WEB_GROUP, "--umask", "007",
+        "--access-logfile", "-", "--error-logfile", "-", "--timeout", "30",
+        "--graceful-timeout", "20", release.wsgi,
+    )  # fmt: skip
+    return services.Service(
+        layout.gunicorn_service(release.release_id),
+        argv,
+        cwd=str(layout.release(release.release_id) / release.manage_dir),
+        env=cmd.django_env(layout, release.release_id),
+        description=f"gunicorn for {layout.app} release {release.release_id}",
+    )
+
+
+def runserver(layout: Layout, release: Release) -> services.Service:
+    """The seed's ``./manage.py runserver 0:8080``: Django's development server."""
+    venv = layout.venv(release.requirements)
+    return services.Service(
+        layout.runserver_service,
+        (f"{venv}/bin/python", "manage.py", "runserver", f"0:{RUNSERVER_PORT}"),
+        cwd=str(layout.release(release.release_id) / release.manage_dir),
+        env=cmd.django_env(layout, release.release_id),
+        description=f"Django development server for {layout.app} (not for production)",
+    )
+
+
+def _enable(facts: ServerFacts, service: services.Service) -> Remote:
+    line, spec = services.enable(facts.supervisor, service)
+    name = services.definition_path(facts.supervisor, service.name).rsplit("/", 1)[1]
+    return Remote(f"start {service.name}", line, spec, name)
+
+
+def _start(
+    layout: Layout, facts: ServerFacts, rel: Release, names: tuple[str, ...], workers: int
+) -> tuple[list[Step], tuple[Step, ...]]:
+    """Start ``rel`` beside the serving one, check it, switch to it: (steps, undo)."""
+    if rel.mode == "runserver":
+        return _start_runserver(layout, facts, rel, names)
+    service = gunicorn(layout, rel, facts.user, workers)
+    health = cmd.health_socket(layout.socket(rel.release_id), names[0])
+    steps: list[Step] = [_enable(facts, service), Remote("health check on its own socket", health)]
+    if not facts.nginx_running:
+        line, spec = services.nginx(facts.supervisor)
+        steps.append(Remote("start nginx", line, spec, "nginx.json" if spec else ""))
+    rid = rel.release_id
+    steps += [
+        Remote("nginx: refuse unknown hosts", cmd.default_site(), DEFAULT_SERVER, "default.conf"),
+        Remote("nginx site for the release", cmd.install_site(layout), site(layout, rid, names),
+               layout.nginx_site.name),
+        Remote("switch nginx to the release (graceful reload)", cmd.switch(layout)),
+        Remote("check the site through nginx", cmd.check_nginx(names[0])),
+        Remote("point current at the release", cmd.point_current(layout, rid)),
+    ]  # fmt: skip
+    undo = (
+        Remote("put the previous nginx site back", cmd.restore_site(layout, rid)),
+        Remote(f"stop {service.name}", services.disable(facts.supervisor, [service.name])),
+    )
+    return steps, undo
+
+
+def _start_runserver(
+    layout: Layout, facts: ServerFacts, rel: Release, names: tuple[str, ...]
+) -> tuple[list[Step], tuple[Step, ...]]:
+    """The development server replaces the previous one on port 8080 (no overlap possible)."""
+    service = runserver(layout, rel)
+    steps: list[Step] = [
+        _enable(facts, service),
+        Remote("health check on port 8080", cmd.health_port(RUNSERVER_PORT, names[0])),
+        Remote("point current at the release", cmd.point_current(layout, rel.release_id)),
+    ]
+    previous = facts.current_release
+    if previous is not None and previous.mode == "runserver":
+        undo: tuple[Step, ...] = (_enable(facts, runserver(layout, previous)),)
+    else:
+        undo = (Remote(f"stop {service.name}", services.disable(facts.supervisor, [service.name])),)
+    return steps, undo
+
+
+def _retire(layout: Layout, facts: ServerFacts, rel: Release, *, keep: int) -> list[Step]:
+    """After the switch: stop the app's other gunicorns once nginx drained, prune releases."""
+    own = f"gunicorn-{layout.app}-"
+    serving = layout.gunicorn_service(rel.release_id)
+    stale = [u for u in facts.units if u.startswith(own) and u != serving]
+    if rel.mode == "gunicorn" and layout.runserver_service in facts.units:
+        stale.append(layout.runserver_service)
+    steps: list[Step] = []
+    if stale:
+        steps += [
+            Remote("let nginx's old workers finish", cmd.drain()),
+            Remote("stop the previous release", services.disable(facts.supervisor, stale)),
+        ]
+    return steps + _prune(layout, facts, rel, keep)
+
+
+def _prune(layout: Layout, facts: ServerFacts, rel: Release, keep: int) -> list[Step]:
+    """Remove releases beyond the newest ``keep`` (never the serving one) and unused venvs."""
+    releases = sorted({*facts.releases, rel}, key=lambda r: r.release_id)
+    kept = {r.release_id for r in releases[-keep:]} | {rel.release_id}
+    drop = [r.release_id for r in releases if r.release_id not in kept]
+    used = {r.requirements for r in releases if r.release_id in kept}
+    venvs = sorted(facts.venvs - used)
+    steps: list[Step] = []
+    if drop:
+        line = " && ".join(cmd.remove_release(layout, r) for r in drop)
+        steps.append(Remote(f"remove old releases ({', '.join(drop)})", line))
+    if venvs:
+        steps.append(Remote("remove unused virtualenvs", cmd.remove_venvs(layout, venvs)))
+    return steps
+
+
+def _health(layout: Layout, facts: ServerFacts, rel: Release, host: str) -> Step:
+    if rel.mode == "runserver":
+        return Remote("health check on port 8080", cmd.health_port(RUNSERVER_PORT, host, tries=1))
+    curl = f"curl -fsS -o /dev/null --max-time 5 -H 'Host: {host}' http://127.0.0.1/healthz"
+    return Remote(
+        "health check through nginx", f"{curl} && echo healthy: {layout.app} {rel.release_id}"
+    )
+
+
+def with_release(want: Wanted, **changes: str) -> Wanted:
+    """``want`` with some fields of its release changed."""
+    return replace(want, release=replace(want.release, **changes))

@@ -1,0 +1,106 @@
+"""Run on the server by ``pocketcloud deploy`` (``python3 - <app root>``): what is there.
+
+Standard library only, read-only, as the login user. Prints one JSON object.
+"""
+
+import glob
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+from typing import Any
+
+root = sys.argv[1]
+SEARCH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
+
+
+def release(path: str) -> Any:
+    try:
+        with open(os.path.join(path, ".release.json")) as meta:
+            return json.load(meta)
+    except (OSError, ValueError):
+        return None
+
+
+def nginx_running() -> bool:
+    try:
+        with open("/run/nginx.pid") as pidfile:
+            os.kill(int(pidfile.read().strip()), 0)
+        return True
+    except PermissionError:  # it runs, as root
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def supervisor() -> str:
+    if os.path.exists("/run/pocketcloud/services.json"):
+        return "pocketcloud-init"
+    if os.path.isdir("/run/systemd/system"):
+        return "systemd"
+    return "none"
+
+
+def services() -> Any:
+    try:
+        with open("/run/pocketcloud/services.json") as status:
+            return json.load(status)
+    except (OSError, ValueError):
+        return {}
+
+
+def addresses() -> list[str]:
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=False)
+        return out.stdout.split()
+    except OSError:
+        return []
+
+
+def has_venv() -> bool:
+    return (
+        subprocess.run(
+            [sys.executable, "-c", "import ensurepip, venv"], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
+
+
+def units() -> list[str]:
+    found = glob.glob("/etc/pocketcloud/services/*.json")
+    found += glob.glob("/etc/systemd/system/*.service")
+    names = (os.path.basename(path).rsplit(".", 1)[0] for path in found)
+    return sorted(n for n in names if n.startswith(("gunicorn-", "runserver-")))
+
+
+releases = [r for r in map(release, sorted(glob.glob(os.path.join(root, "releases", "*")))) if r]
+current = os.path.realpath(os.path.join(root, "current"))
+venvs = [
+    os.path.basename(os.path.dirname(marker))
+    for marker in glob.glob(os.path.join(root, "venvs", "*", ".complete"))
+]
+print(
+    json.dumps(
+        {
+            "user": os.environ.get("USER") or os.environ.get("LOGNAME") or "",
+            "python": platform.python_version(),
+            "supervisor": supervisor(),
+            "commands": {
+                c: bool(shutil.which(c, path=SEARCH)) for c in ("nginx", "rsync", "curl", "sudo")
+            },
+            "venv": has_venv(),
+            "releases": releases,
+            "current": os.path.basename(current) if os.path.isdir(current) else None,
+            "venvs": venvs,
+            "settings": os.path.exists(os.path.join(root, "shared", "settings.json")),
+            "nginx_running": nginx_running(),
+            "services": services(),
+            "units": units(),
+            "hostname": socket.gethostname(),
+            "addresses": addresses(),
+        }
+    )
+)
