@@ -12,8 +12,12 @@ sends ``pid <host pid>``, waits for ``go`` (it is in the cgroups by then), boots
 Boot: overlay root (``userxattr``), /proc, /sys (read-only), /dev with bind-mounted
 host device nodes (mknod is not allowed in a user namespace), /dev/pts, /dev/shm, /run,
 /tmp; ``pivot_root``; hostname, /etc/hostname, /etc/hosts, the login user's
-authorized_keys; sshd; user-data once. Then it reaps children, restarts sshd when it
-dies, and on SIGTERM stops every process of the instance and exits 0.
+authorized_keys; sshd; the enabled services (:mod:`.services_init`: the files in
+/etc/pocketcloud/services, status in /run/pocketcloud/services.json); user-data once.
+Then one thread waits for signals with a timeout to the next timer (a delayed restart, a
+stop deadline): SIGCHLD reaps children (sshd and services come back after a delay),
+SIGHUP re-reads the service files, SIGTERM stops every process of the instance and
+exits 0.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from pocketcloud.host import services_init
+
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 MNT_DETACH = 2
@@ -46,8 +52,10 @@ STATE_DIR = "/var/lib/pocketcloud"
 MARKER = f"{STATE_DIR}/user-data.done"
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
 SSHD = ("/usr/sbin/sshd", "-D", "-e")
-WAITED = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT}
-CHILD_DEFAULTS = {signal.SIGPIPE, signal.SIGXFSZ, signal.SIGTERM, signal.SIGINT, signal.SIGCHLD}
+WAITED = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+CHILD_DEFAULTS = {signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, *WAITED}
+BASE_ENV = {"PATH": PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "dumb"}
+IDLE_WAIT = 3600.0  # sigtimedwait's timeout when no timer runs
 SSHD_RESTART_DELAY = 1.0
 SSHD_LISTEN_TIMEOUT = 5.0
 
@@ -195,15 +203,19 @@ def log_host_key() -> None:
     os.write(1, f"{block}-----END SSH HOST KEY KEYS-----\n".encode())
 
 
-def spawn(argv: list[str] | tuple[str, ...]) -> int:
-    """Start a program: clean environment, default signals, empty mask, stdin /dev/null."""
-    env = {"PATH": PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "dumb"}
-    stdin = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0)]
+def spawn(
+    argv: list[str] | tuple[str, ...], env: dict[str, str] | None = None, output: int | None = None
+) -> int:
+    """Start a program in its own session: clean environment (plus ``env``), default
+    signals, empty mask, stdin /dev/null, stdout and stderr to ``output`` (else the console)."""
+    actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0)]
+    if output is not None:
+        actions += [(os.POSIX_SPAWN_DUP2, output, 1), (os.POSIX_SPAWN_DUP2, output, 2)]
     return os.posix_spawn(  # setsigmask=() unblocks what init blocks; omitted, it is inherited
         argv[0],
         list(argv),
-        env,
-        file_actions=stdin,
+        {**BASE_ENV, **(env or {})},
+        file_actions=actions,
         setsid=True,
         setsigmask=(),
         setsigdef=CHILD_DEFAULTS,
@@ -228,12 +240,14 @@ def start_user_data(encoded: str | None) -> int | None:
 
 @dataclass
 class Supervisor:
-    """The children PID 1 watches: sshd (restarted when it dies) and user-data."""
+    """The children PID 1 watches: sshd (restarted when it dies), the services, user-data."""
 
     grace: float
+    services: services_init.ServiceTable
     sshd: int = 0
     user_data: int | None = None
     sshd_started: float = 0.0
+    sshd_due: float | None = None  # monotonic time of sshd's delayed restart
 
     def start_sshd(self) -> None:
         """Spawn ``sshd -D -e``."""
@@ -241,7 +255,7 @@ class Supervisor:
         log(f"sshd started (pid {self.sshd})")
 
     def reap(self) -> None:
-        """Collect every exited child; log user-data's exit; bring sshd back."""
+        """Collect every exited child; log user-data's exit; bring sshd and services back."""
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -257,9 +271,22 @@ class Supervisor:
             self.user_data = None
         elif pid == self.sshd:
             log(f"sshd exited with {code}; restarting")
-            wait = SSHD_RESTART_DELAY - (time.monotonic() - self.sshd_started)
-            time.sleep(max(0.0, wait))
+            self.sshd, self.sshd_due = 0, self.sshd_started + SSHD_RESTART_DELAY
+        else:
+            self.services.exited(pid, code)
+
+    def tick(self) -> None:
+        """Run the timers that are due: sshd's restart, the services' restarts and stops."""
+        now = time.monotonic()
+        if self.sshd_due is not None and self.sshd_due <= now:
+            self.sshd_due = None
             self.start_sshd()
+        self.services.tick(now)
+
+    def timeout(self) -> float:
+        """Seconds until the next timer is due (0 if one is late, IDLE_WAIT if none)."""
+        dues = [d for d in (self.sshd_due, self.services.next_due()) if d is not None]
+        return max(0.0, min(dues) - time.monotonic()) if dues else IDLE_WAIT
 
     def shutdown(self) -> None:
         """SIGTERM everything, SIGKILL what is left after the grace period, sync, exit 0."""
@@ -317,8 +344,10 @@ def boot(cfg: dict[str, Any]) -> Supervisor:
     mount_api_filesystems(root)
     pivot(root)
     configure(cfg)
-    sup = Supervisor(grace=float(cfg.get("shutdown_grace", 5)))
+    services = services_init.ServiceTable(spawn, log)
+    sup = Supervisor(grace=float(cfg.get("shutdown_grace", 5)), services=services)
     sup.start_sshd()
+    services.boot()
     sup.user_data = start_user_data(cfg.get("user_data"))
     if wait_listening(22, time.monotonic() + SSHD_LISTEN_TIMEOUT):
         log("sshd listening on port 22")
@@ -357,18 +386,35 @@ def main(argv: list[str]) -> int:
         return 1
     report("ready")
     while True:
-        info = signal.sigwaitinfo(WAITED)
-        if info.si_signo == signal.SIGCHLD:
+        info = signal.sigtimedwait(WAITED, sup.timeout())
+        handle(sup, None if info is None else info.si_signo)
+
+
+def handle(sup: Supervisor, signo: int | None) -> None:
+    """One turn of the loop: the signal (None: a timer is due), then the timers.
+
+    A bug in the service logic is printed to the console, never fatal to PID 1.
+    """
+    if signo in (signal.SIGTERM, signal.SIGINT):
+        sup.shutdown()
+    try:
+        if signo == signal.SIGCHLD:
             sup.reap()
-        else:
-            sup.shutdown()
+        elif signo == signal.SIGHUP:
+            log("SIGHUP: re-reading /etc/pocketcloud/services")
+            sup.services.reload()
+        sup.tick()
+    except Exception:  # PID 1 must survive its own bugs
+        traceback.print_exc(file=sys.stdout)
+        sys.stdout.flush()
 
 
 # --- the host side ----------------------------------------------------------------------
 
 
 def stage(boot: str) -> None:
-    """Copy this module into ``boot`` as a minimal ``pocketcloud.host`` package (writes files).
+    """Copy this module and :mod:`.services_init` into ``boot`` as a minimal
+    ``pocketcloud.host`` package (writes files).
 
     The installed package may live where uid 100000 cannot read it (a venv under
     /root); the instance's workdir is readable by it by construction.
@@ -379,8 +425,10 @@ def stage(boot: str) -> None:
         os.chmod(directory, 0o755)  # noqa: S103 - uid 100000 must read the package
         _write(os.path.join(directory, "__init__.py"), "")
     os.unlink(os.path.join(boot, "__init__.py"))
-    shutil.copyfile(__file__, os.path.join(host, "init.py"))
-    os.chmod(os.path.join(host, "init.py"), 0o644)
+    for module in (__file__, services_init.__file__):
+        target = os.path.join(host, os.path.basename(module))
+        shutil.copyfile(module, target)
+        os.chmod(target, 0o644)
 
 
 if __name__ == "__main__":
