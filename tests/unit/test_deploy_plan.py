@@ -361,11 +361,6 @@ class TestDeployRetire:
         plan = deploy(wanted(), serving(release(R1), units=("gunicorn-blog-x",)))
         assert plan.steps[plan.commit :] == ()
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="plan._retire matches units by the prefix 'gunicorn-<app>-', so deploying app "
-        "'shop' also stops app 'shop-api''s gunicorn-shop-api-<id> (app names may contain '-')",
-    )
     def test_app_whose_name_extends_this_one_is_not_retired(self) -> None:
         """Deploying 'shop' leaves the gunicorn of an app named 'shop-api' running."""
         units = (f"gunicorn-shop-{R1}", f"gunicorn-shop-api-{R2}")
@@ -565,11 +560,6 @@ class TestRemove:
         assert titles(plan.steps) == ["remove the app's nginx site", "remove the app's folder"]
         assert "reload" not in remote(plan, "remove the app's nginx site").command
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="plan.remove matches units by the prefix 'gunicorn-<app>-', so removing app "
-        "'shop' also stops app 'shop-api''s gunicorn-shop-api-<id>",
-    )
     def test_app_whose_name_extends_this_one_is_spared(self) -> None:
         """Removing 'shop' does not stop the gunicorn of an app named 'shop-api'."""
         plan = remove(LAYOUT, ServerFacts(units=(f"gunicorn-shop-{R1}", f"gunicorn-shop-api-{R2}")))

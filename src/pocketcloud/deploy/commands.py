@@ -45,17 +45,17 @@ def make_dirs(layout: Layout, user: str, *, web_group: str | None) -> str:
 
 def write_file(path: PurePosixPath | str, *, sudo: bool = False, mode: str = "") -> str:
     """Write stdin to ``path`` (by rename, so a reader never sees half a file)."""
-    pre = "sudo " if sudo else ""
-    tmp = f"{path}.tmp"
+    pre, tmp = ("sudo " if sudo else ""), f"{path}.tmp"
     chmod = f" && {pre}chmod {mode} {tmp}" if mode else ""
-    return f"{pre}tee {tmp} >/dev/null{chmod} && {pre}mv -f {tmp} {path}"
+    line = f"{pre}tee {tmp} >/dev/null{chmod} && {pre}mv -f {tmp} {path}"
+    return line if sudo else f"umask 077 && {line}"  # the login user's files are its own
 
 
 def build_venv(venv: PurePosixPath, python: str, wheels: PurePosixPath, reqs: list[str]) -> str:
     """A fresh virtualenv from the wheelhouse only: no package index is asked."""
     pip = f"{venv}/bin/pip install -q --disable-pip-version-check --no-index --find-links {wheels}"
     return (
-        f"rm -rf {venv} && {python} -m venv {venv} && {pip} {' '.join(reqs)} "
+        f"umask 077 && rm -rf {venv} && {python} -m venv {venv} && {pip} {' '.join(reqs)} "
         f"&& touch {venv}/.complete"
     )
 
@@ -73,10 +73,16 @@ def django_env(layout: Layout, release_id: str) -> dict[str, str]:
 def manage(
     layout: Layout, release_id: str, manage_dir: str, venv: PurePosixPath, *args: str
 ) -> str:
-    """``./manage.py <args>`` in the release with the venv's python and production settings."""
+    """``./manage.py <args>`` in the release with the venv's python and production settings.
+
+    What it writes is the login user's alone (umask 077), except collected static files,
+    which nginx's workers must read."""
     env = " ".join(f"{k}={v}" for k, v in django_env(layout, release_id).items())
     workdir = layout.release(release_id) / manage_dir
-    return f"cd {workdir} && env {env} {venv}/bin/python manage.py {shlex.join(args)}"
+    umask = "022" if args[:1] == ("collectstatic",) else "077"
+    return (
+        f"cd {workdir} && umask {umask} && env {env} {venv}/bin/python manage.py {shlex.join(args)}"
+    )
 
 
 def production_settings(layout: Layout, names: tuple[str, ...]) -> str:

@@ -6,6 +6,7 @@ rsync (:mod:`.ssh`); nothing here imports the cloud's own services, store or hos
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +24,11 @@ from pocketcloud.deploy.project import Project, locate_project
 from pocketcloud.deploy.ssh import Connection, Echo, Runner, StepFailed
 from pocketcloud.deploy.steps import Login, Plan
 
-CACHE = Path.home() / ".cache" / "pocketcloud" / "wheels"
+
+def wheel_cache() -> Path:
+    """``$XDG_CACHE_HOME/pocketcloud/wheels`` (default ~/.cache/pocketcloud/wheels)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pocketcloud" / "wheels"
 
 
 class DeployError(RuntimeError):
@@ -147,7 +152,7 @@ def wanted(
     needs += ["gunicorn"] if mode == "gunicorn" and "gunicorn" not in req_text else []
     extra = tuple(needs)
     req_hash = source.requirements_hash(project.root, reqs, extra, facts.python or "3")
-    wheelhouse = CACHE / req_hash
+    wheelhouse = wheel_cache() / req_hash
     build = None
     if not (wheelhouse / ".complete").exists():
         build = source.wheel_command(project.root, reqs, extra, wheelhouse)
@@ -158,11 +163,12 @@ def wanted(
         release_id=f"{now:%Y%m%d-%H%M%S}-{digest[:7]}", digest=digest, requirements=req_hash,
         mode=mode, manage_dir=str(project.manage_dir), settings_module=project.settings_module,
         wsgi=_wsgi(project), created=now.isoformat(timespec="seconds"),
+        names=tuple(record.names), workers=opts.workers,
     )  # fmt: skip
     return plan.Wanted(
         layout=Layout(record.app), release=release, names=tuple(record.names),
         source=str(project.root), requirements=reqs, wheelhouse=str(wheelhouse),
-        build_wheels=build, extra=extra, python=opts.python, workers=opts.workers,
+        build_wheels=build, extra=extra, python=opts.python,
         keep=opts.keep, force=opts.force,
     )  # fmt: skip
 

@@ -22,6 +22,9 @@ class Release:
     settings_module: str
     wsgi: str
     created: str
+    #: the names the release answers to, and its gunicorn's worker count
+    names: tuple[str, ...] = ()
+    workers: int = 3
 
     @classmethod
     def from_meta(cls, meta: dict[str, Any]) -> Release:
@@ -34,9 +37,11 @@ class Release:
             settings_module=str(meta.get("settings_module", "")),
             wsgi=str(meta.get("wsgi", "")),
             created=str(meta.get("created", "")),
+            names=tuple(map(str, meta.get("names", ()))),
+            workers=int(meta.get("workers", 3)),
         )
 
-    def meta(self) -> dict[str, str]:
+    def meta(self) -> dict[str, Any]:
         """The ``.release.json`` content."""
         return {
             "id": self.release_id,
@@ -47,6 +52,8 @@ class Release:
             "settings_module": self.settings_module,
             "wsgi": self.wsgi,
             "created": self.created,
+            "names": list(self.names),
+            "workers": self.workers,
         }
 
 

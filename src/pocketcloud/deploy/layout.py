@@ -29,6 +29,8 @@ NGINX_ENABLED = PurePosixPath("/etc/nginx/sites-enabled")
 RELEASE_META = ".release.json"
 SETTINGS_MODULE = "pocketcloud_production"
 APP_NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")
+#: a release id: when it was made (UTC) and the start of its code's digest
+RELEASE_ID = r"[0-9]{8}-[0-9]{6}-[0-9a-f]{7}"
 
 
 class LayoutError(ValueError):
@@ -101,6 +103,11 @@ class Layout:
     def gunicorn_service(self, release_id: str) -> str:
         """The supervised service of one release: ``gunicorn-<app>-<id>``."""
         return f"gunicorn-{self.app}-{release_id}"
+
+    def owns(self, unit: str) -> bool:
+        """Whether a service name is one of this app's (``shop`` does not own ``shop-api``'s)."""
+        own = re.fullmatch(rf"gunicorn-{re.escape(self.app)}-{RELEASE_ID}", unit)
+        return own is not None or unit == self.runserver_service
 
     @property
     def runserver_service(self) -> str:

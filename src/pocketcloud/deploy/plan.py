@@ -7,7 +7,7 @@ runner applies the plan. ``--dry-run`` prints it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from pocketcloud.deploy import commands as cmd
 from pocketcloud.deploy import services
@@ -44,7 +44,6 @@ class Wanted:
     #: packages to install beside the requirements (gunicorn, when a project lacks it)
     extra: tuple[str, ...] = ()
     python: str = "python3"
-    workers: int = 3
     keep: int = 5
     force: bool = False
 
@@ -59,7 +58,7 @@ def deploy(want: Wanted, facts: ServerFacts) -> Plan:
         )
     prepare = _prepare(want, facts)
     build = _build(want, facts)
-    start, undo = _start(want.layout, facts, want.release, want.names, want.workers)
+    start, undo = _start(want.layout, facts, want.release, want.names, want.release.workers)
     retire = _retire(want.layout, facts, want.release, keep=want.keep)
     steps = (*prepare, *build, *start)
     drop = Remote(
@@ -75,15 +74,14 @@ def rollback(
     release = _rollback_target(facts, target)
     if release.requirements not in facts.venvs:
         raise PlanError(f"release {release.release_id}'s virtualenv was pruned; deploy instead")
-    start, undo = _start(layout, facts, release, names, workers=3)
+    start, undo = _start(layout, facts, release, names, release.workers)
     retire = _retire(layout, facts, release, keep=len(facts.releases))
     return Plan(steps=(*start, *retire), undo=undo, commit=len(start))
 
 
 def remove(layout: Layout, facts: ServerFacts) -> Plan:
     """Everything of the app on its server: its services, nginx site and folder."""
-    own = [u for u in facts.units if u.startswith(f"gunicorn-{layout.app}-")]
-    own += [u for u in facts.units if u == layout.runserver_service]
+    own = [u for u in facts.units if layout.owns(u)]
     steps: list[Step] = []
     if own:
         steps.append(Remote("stop the app's servers", services.disable(facts.supervisor, own)))
@@ -111,7 +109,8 @@ def _rollback_target(facts: ServerFacts, target: str | None) -> Release:
 
 
 def _same(a: Release, b: Release) -> bool:
-    return (a.digest, a.requirements, a.mode) == (b.digest, b.requirements, b.mode)
+    """Whether two releases are the same code, requirements, mode, names and workers."""
+    return a.meta() | {"id": "", "created": ""} == b.meta() | {"id": "", "created": ""}
 
 
 def _prepare(want: Wanted, facts: ServerFacts) -> list[Step]:
@@ -125,7 +124,7 @@ def _prepare(want: Wanted, facts: ServerFacts) -> list[Step]:
     if want.release.requirements not in facts.venvs:
         if want.build_wheels:
             steps.append(Local("build the wheelhouse (cached)", want.build_wheels))
-        opts = ("-a", "--ignore-existing")
+        opts = ("-a", "--ignore-existing", "--chmod=Do-rwx,Fo-rwx")
         steps.append(Sync("ship the wheelhouse", f"{want.wheelhouse}/", f"{layout.wheels}/", opts))
     return steps
 
@@ -265,11 +264,9 @@ def _start_runserver(
 
 def _retire(layout: Layout, facts: ServerFacts, rel: Release, *, keep: int) -> list[Step]:
     """After the switch: stop the app's other gunicorns once nginx drained, prune releases."""
-    own = f"gunicorn-{layout.app}-"
-    serving = layout.gunicorn_service(rel.release_id)
-    stale = [u for u in facts.units if u.startswith(own) and u != serving]
-    if rel.mode == "gunicorn" and layout.runserver_service in facts.units:
-        stale.append(layout.runserver_service)
+    keep_unit = layout.gunicorn_service(rel.release_id) if rel.mode == "gunicorn" else ""
+    keep_unit = keep_unit or layout.runserver_service
+    stale = [u for u in facts.units if layout.owns(u) and u != keep_unit]
     steps: list[Step] = []
     if stale:
         steps += [
@@ -302,8 +299,3 @@ def _health(layout: Layout, facts: ServerFacts, rel: Release, host: str) -> Step
     return Remote(
         "health check through nginx", f"{curl} && echo healthy: {layout.app} {rel.release_id}"
     )
-
-
-def with_release(want: Wanted, **changes: str) -> Wanted:
-    """``want`` with some fields of its release changed."""
-    return replace(want, release=replace(want.release, **changes))
