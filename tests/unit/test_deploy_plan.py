@@ -62,13 +62,18 @@ def serving(*rels: Release, units: tuple[str, ...] | None = None, **changes: obj
     return replace(facts, **changes)  # type: ignore[arg-type]
 
 
+def name(step: Step) -> str:
+    """A step's title without the program a ``start <service>: <program> …`` step names."""
+    return step.title.split(": ", 1)[0] if step.title.startswith("start ") else step.title
+
+
 def titles(steps: tuple[Step, ...]) -> list[str]:
-    return [s.title for s in steps]
+    return [name(s) for s in steps]
 
 
 def the(plan: Plan, title: str) -> Step:
     """The one step of ``plan`` with ``title``."""
-    found = [s for s in plan.steps if s.title == title]
+    found = [s for s in plan.steps if name(s) == title]
     assert len(found) == 1, titles(plan.steps)
     return found[0]
 
@@ -319,6 +324,14 @@ class TestDeployOverRelease:
             Remote("health check on port 8080", cmd.health_port(8080, "shop.example", tries=1)),
         )
 
+    def test_new_name_is_a_new_release(self) -> None:
+        """Same code answering to another name (a new --domain) is deployed again, so
+        nginx's server_name and ALLOWED_HOSTS follow."""
+        current = replace(release(R1, digest="same"), names=("shop.example",))
+        new = replace(release(NEW, digest="same"), names=("shop.example", "www.shop.example"))
+        plan = deploy(wanted(new), serving(current))
+        assert "ship the code" in titles(plan.steps)
+
     def test_force_deploys_same_code(self) -> None:
         """--force ships and switches even when the code is unchanged."""
         current = release(R1, digest="same")
@@ -457,7 +470,7 @@ class TestDeployRunserver:
         plan = self.runserver_plan(serving(previous, units=("runserver-shop",)))
         first = plan.undo[0]
         assert isinstance(first, Remote)
-        assert first.title == "start runserver-shop"
+        assert name(first) == "start runserver-shop"
         assert json.loads(first.stdin or "")["cwd"] == f"/srv/app/shop/releases/{R1}/django_app"
         assert titles(plan.undo)[1:] == ["remove the failed release"]
 

@@ -118,18 +118,23 @@ def deploy(
 
 
 def _show_site(record: apps.AppRecord) -> None:
+    port = ":8080" if record.mode == "runserver" else ""
+    host = f" -H 'Host: {record.names[0]}'" if record.names[0] != record.host else ""
+    curl = f"curl{host} http://{record.host}{port}/"
     try:
         status, body = deployer.fetch(record)
     except OSError as error:
-        console.print(f"[red]{record.url} does not answer: {error}[/]")
-        raise typer.Exit(1) from error
+        console.print(
+            f"\n[yellow]{record.app} answers on its server, but not from this machine "
+            f"({escape(str(error))}): does its security group admit port {port[1:] or 80}?[/]"
+            f"\n  [cyan]$ {escape(curl)}[/]"
+        )
+        return
     label = (
         " (Django's development server: not for production)" if record.mode == "runserver" else ""
     )
     console.print(f"\n[bold green]{record.app}[/] is served at [bold]{record.url}[/]{label}")
-    host = f" -H 'Host: {record.names[0]}'" if record.names[0] != record.host else ""
-    port = ":8080" if record.mode == "runserver" else ""
-    console.print(f"  [cyan]$ curl{host} http://{record.host}{port}/[/]  → HTTP {status}")
+    console.print(f"  [cyan]$ {escape(curl)}[/]  → HTTP {status}")
     text = " ".join(body.split())
     console.print(f"    [dim]{escape(text[:300])}[/]")
     login = Login(record.user, record.host, record.port, record.key)

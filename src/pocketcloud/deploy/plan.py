@@ -211,9 +211,11 @@ def runserver(layout: Layout, release: Release) -> services.Service:
 
 
 def _enable(facts: ServerFacts, service: services.Service) -> Remote:
+    """Start a service and keep it running; the title shows the program it runs."""
     line, spec = services.enable(facts.supervisor, service)
     name = services.definition_path(facts.supervisor, service.name).rsplit("/", 1)[1]
-    return Remote(f"start {service.name}", line, spec, name)
+    program = " ".join([service.argv[0].rsplit("/", 1)[1], *service.argv[1:]][:4])
+    return Remote(f"start {service.name}: {program} …", line, spec, name)
 
 
 def _start(
