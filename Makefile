@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES := openssh-client rsync debootstrap debian-archive-keyring gpgv uidmap iproute2 procps nftables
+APT_PACKAGES := openssh-client rsync git debootstrap debian-archive-keyring gpgv uidmap iproute2 procps nftables
 export POCKETCLOUD_HOME ?= /var/lib/pocketcloud
 export POCKETCLOUD_IMAGE_CACHE ?= /var/cache/pocketcloud/images
 
@@ -47,7 +47,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 bench: deps
+	@dpkg -s wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(PY) bench/api.py
+	$(PY) bench/deploy.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .mypy_cache .ruff_cache

@@ -114,10 +114,10 @@ def deploy(
         show_plan(the_plan, f"{record.user}@{record.host}" if record else "admin@<new instance>")
         return
     if record is not None:
-        _show_site(record)
+        show_site(record)
 
 
-def _show_site(record: apps.AppRecord) -> None:
+def show_site(record: apps.AppRecord) -> None:
     port = ":8080" if record.mode == "runserver" else ""
     host = f" -H 'Host: {record.names[0]}'" if record.names[0] != record.host else ""
     curl = f"curl{host} http://{record.host}{port}/"
@@ -175,7 +175,7 @@ def rollback(
             runner.close()
     except EXPECTED as error:
         raise fail(error) from error
-    _show_site(record)
+    show_site(record)
 
 
 def logs(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -222,6 +223,58 @@ def _aws(profile: str, *args: str, console: Console) -> None:
         raise SystemExit(result.returncode)
 
 
+SAMPLE = "mysite"
+_CHANGE = re.compile(r'        f"<p>changed at .*</p>\\n"\n')
+
+
+def _main_job(profile: str, console: Console) -> str:
+    """Scaffold the sample site (once), deploy it, change its code, deploy again: the
+    seed's walkthrough, start to finish; the URL. Runs commands; writes ~/pocketcloud-sample."""
+    from pocketcloud.cli import deploy as deploy_cli  # noqa: PLC0415 (keeps --help fast)
+    from pocketcloud.deploy import deployer, scaffold  # noqa: PLC0415
+
+    console.print("\n[bold]The main job: a Django site on an instance, the seed's way[/]")
+    parent = Path.home() / "pocketcloud-sample"
+    project = parent / SAMPLE
+    if not project.exists():
+        parent.mkdir(parents=True, exist_ok=True)
+        scaffold.new_project(SAMPLE, parent, echo=lambda line: console.print(line, markup=False))
+    opts = deployer.Options(profile=profile)
+    record, _ = deployer.deploy(project, opts, deploy_cli.echo)
+    if record is None:
+        raise SystemExit(1)
+    deploy_cli.show_site(record)
+    console.print(
+        "\n[bold]A code change, deployed again (the old release serves until the switch)[/]"
+    )
+    _change_code(project, console)
+    record, _ = deployer.deploy(project, opts, deploy_cli.echo)
+    if record is None:
+        raise SystemExit(1)
+    deploy_cli.show_site(record)
+    return record.url
+
+
+def _change_code(project: Path, console: Console) -> None:
+    """Add (or update) a line of the home page and commit it, as a developer would."""
+    views = project / "django_app" / SAMPLE / "views.py"
+    line = f'        f"<p>changed at {time.strftime("%H:%M:%S")} and deployed again</p>\\n"\n'
+    text = _CHANGE.sub("", views.read_text())
+    anchor = '        f"<h1>Hello from {PROJECT}</h1>\\n"\n'
+    if anchor in text:
+        text = text.replace(anchor, anchor + line)
+    else:  # the page was edited by hand: change the code all the same
+        text += f"# changed at {time.strftime('%H:%M:%S')}\n"
+    views.write_text(text)
+    console.print(f"[cyan]$ $EDITOR {views.relative_to(project)}[/]  (a line added to the page)")
+    console.print("[cyan]$ git commit -qam 'Change the home page'[/]")
+    subprocess.run(
+        ["git", "-c", "user.name=pocketcloud", "-c", "user.email=pocketcloud@localhost",
+         "commit", "-qam", "Change the home page"],
+        cwd=project, check=False, capture_output=True,
+    )  # fmt: skip
+
+
 def run(profile: str, pem: Path, console: Console) -> None:
     """The whole quickstart: key pair, security group, listing with the AWS CLI, next steps."""
     ec2 = boto3.Session(profile_name=profile).client("ec2")
@@ -252,6 +305,7 @@ def run(profile: str, pem: Path, console: Console) -> None:
     )
     _ssh(pem, instance["PublicIpAddress"], "hostname && uname -sr && sudo id -un", console)
     _firewall_demo(ec2, pem, instance["PublicIpAddress"], group_id, console)
+    _main_job(profile, console)
     bin_dir = Path(sys.executable).parent
     console.print("\n[bold green]Your cloud is ready.[/] Try next:")
     for line in (
@@ -259,6 +313,11 @@ def run(profile: str, pem: Path, console: Console) -> None:
         f"aws --profile {profile} sts get-caller-identity",
         f"ssh -i {pem} admin@{instance['PublicIpAddress']}",
         f"aws --profile {profile} ec2 describe-instances",
+        f"pocketcloud app status --app {SAMPLE}",
+        f"pocketcloud releases --app {SAMPLE}",
+        f"pocketcloud rollback --app {SAMPLE}",
+        f"pocketcloud logs --app {SAMPLE} -f",
+        "pocketcloud django new blog && pocketcloud deploy blog",
         f"aws --profile {profile} iam create-user --user-name alice",
         f"aws --profile {profile} ec2 create-key-pair --key-name mykey "
         "--query KeyMaterial --output text > mykey.pem && chmod 400 mykey.pem",
