@@ -150,12 +150,14 @@ class TestDeployEmptyServer:
         assert f"rm -rf /srv/app/shop/releases/{NEW} /srv/app/shop/static/{NEW}" in drop.command
 
     def test_wheelhouse_and_venv(self) -> None:
-        """The wheelhouse is built locally, shipped with --ignore-existing, and the venv is
-        installed from it only, named by the requirements hash."""
+        """The wheelhouse is built locally (marked complete for the next deploy), shipped
+        with --ignore-existing, and the venv is installed from it only, named by the
+        requirements hash."""
         plan = deploy(wanted(), ServerFacts())
         build = the(plan, "build the wheelhouse (cached)")
         assert isinstance(build, Local)
         assert build.argv == wanted().build_wheels
+        assert build.marker == f"/home/me/.cache/pocketcloud/wheels/{REQ}/.complete"
         ship = sync(plan, "ship the wheelhouse")
         assert ship.source == f"/home/me/.cache/pocketcloud/wheels/{REQ}/"
         assert ship.dest == "/srv/app/shop/wheels/"

@@ -123,7 +123,8 @@ def _prepare(want: Wanted, facts: ServerFacts) -> list[Step]:
     steps.append(Remote("make the app's folders", dirs))
     if want.release.requirements not in facts.venvs:
         if want.build_wheels:
-            steps.append(Local("build the wheelhouse (cached)", want.build_wheels))
+            marker = f"{want.wheelhouse}/.complete"
+            steps.append(Local("build the wheelhouse (cached)", want.build_wheels, marker))
         opts = ("-a", "--ignore-existing", "--chmod=Do-rwx,Fo-rwx")
         steps.append(Sync("ship the wheelhouse", f"{want.wheelhouse}/", f"{layout.wheels}/", opts))
     return steps
