@@ -9,6 +9,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,7 @@ class TestSshTarget:
         )  # fmt: skip
         assert "python manage.py runserver 0:8080" in out
         assert "does its security group admit port 8080?" in out
-        assert "healthy: 127.0.0.1:8080" in out
+        assert "GET http://127.0.0.1:8080/healthz → 200" in out
         assert get(first["host"], "dev.test", port=8080, timeout=2)[0] == 0
         ec2 = cloud.client("ec2")
         group = ec2.describe_security_groups(GroupNames=["first-web"])["SecurityGroups"][0]
@@ -109,6 +110,34 @@ class TestSshTarget:
             "--app", "dev", "--runserver", "--domain", "dev.test", "--force", **NO_CLOUD,
         )  # fmt: skip
         assert "development server" in shown
+
+    def test_stock_startproject_layout(
+        self, user: User, project: Path, first: dict[str, str]
+    ) -> None:
+        """A project deploy did not scaffold — ``django-admin startproject`` as is, no
+        requirements.txt, no /healthz, DEBUG True and a made-up SECRET_KEY in its
+        settings — is found by its manage.py, gets Django and gunicorn, runs with
+        production settings (DEBUG off), and nginx serves its admin's static files."""
+        stock = user.home / "stock"
+        stock.mkdir()
+        subprocess.run(
+            [str(project / ".venv" / "bin" / "django-admin"), "startproject", "stock", str(stock)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        key = str(user.home / ".ssh" / "first.pem")
+        out = user.run(
+            "deploy", stock, "--target", f"ssh://admin@{first['host']}", "-i", key,
+            "--domain", "stock.test", **NO_CLOUD,
+        )  # fmt: skip
+        assert "GET http://localhost/healthz → 404" in out  # it runs, but has no such page
+        assert get(first["host"], "stock.test", "/admin/login/")[0] == 200
+        status, css = get(first["host"], "stock.test", "/static/admin/css/base.css")
+        assert status == 200
+        assert "body" in css
+        status, page = get(first["host"], "stock.test", "/no-such-page/")
+        assert status == 404
+        assert "DEBUG = True" not in page  # Django's debug 404 page would say so
+        user.run("destroy", "--app", "stock", "--yes", **NO_CLOUD)
 
     def test_destroy_over_ssh(self, user: User, first: dict[str, str]) -> None:
         """destroy of an ssh-target app removes its servers, site and folder, and

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
 
 from pocketcloud.deploy import apps, services
+from pocketcloud.deploy import commands as cmd
 from pocketcloud.deploy.facts import Release, ServerFacts
 from pocketcloud.deploy.layout import Layout, LayoutError
 from pocketcloud.deploy.nginx import DEFAULT_SERVER, site
@@ -488,3 +490,22 @@ class TestApps:
         assert self.record().url == "http://shop.example/"
         assert self.record(mode="runserver").url == "http://shop.example:8080/"
         assert self.record(names=[]).url == "http://203.0.113.7/"
+
+
+class TestHttpCheck:
+    """The health checks' verdicts, run by a real shell with a stand-in curl."""
+
+    @pytest.mark.parametrize(
+        ("code", "ok"),
+        [("200", True), ("302", True), ("404", True), ("400", False), ("500", False),
+         ("502", False), ("000", False)],
+    )  # fmt: skip
+    def test_status_verdicts(self, tmp_path: Path, code: str, ok: bool) -> None:
+        """2xx, 3xx and 404 pass; DisallowedHost's 400, a 5xx and no answer fail."""
+        fake = tmp_path / "curl"
+        fake.write_text(f"#!/bin/sh\nprintf {code}\n")
+        fake.chmod(0o755)
+        line = cmd.http_check(str(fake), "http://localhost/healthz", tries=2)
+        done = subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False)
+        assert (done.returncode == 0) is ok
+        assert f"GET http://localhost/healthz → {code}" in done.stdout

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.status import Status
 from rich.table import Table
 
 from pocketcloud.deploy import apps, cloud, deployer
@@ -31,16 +32,41 @@ EXPECTED = (deployer.DeployError, cloud.CloudError, StepFailed, ProjectError, So
 AppOpt = Annotated[str | None, typer.Option("--app", help="App name (default: the only one)")]
 
 
+class _Progress:
+    """A spinner under the running step's shell line, while it runs (Rich)."""
+
+    def __init__(self) -> None:
+        self.title = ""
+        self.status: Status | None = None
+
+    def start(self) -> None:
+        if console.is_terminal and self.title:
+            self.status = console.status(f"{self.title}…")
+            self.status.start()
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+
+_progress = _Progress()
+
+
 def echo(kind: str, text: str) -> None:
     """How a step shows: its title, the shell line it runs, its output, a warning."""
+    _progress.stop()
     if kind == "step":
+        _progress.title = text
         console.print(f"[bold]▸ {escape(text)}[/]")
     elif kind == "command":
         console.print(f"  [cyan]$ {escape(text)}[/]")
+        _progress.start()
     elif kind == "output":
         for line in text.splitlines()[-40:]:
             console.print(f"    [dim]{escape(line)}[/]")
     elif kind == "took":
+        _progress.title = ""
         console.print(f"    [dim]({text})[/]")
     elif kind == "warn":
         console.print(f"[yellow]{escape(text)}[/]")

@@ -102,20 +102,34 @@ def wait_socket(socket: PurePosixPath, tries: int = 200) -> str:
     return f"for i in $(seq {tries}); do test -S {socket} && break; sleep 0.1; done"
 
 
+def http_check(curl: str, url: str, tries: int = 1) -> str:
+    """GET ``url`` until it answers well (``tries`` times, 0.1 s apart), show the status, fail
+    unless it is 2xx, 3xx or 404 (the app runs but has no such page): a 5xx, a 400 (Django's
+    DisallowedHost: ALLOWED_HOSTS), a 502 from nginx or no answer (000) fail the step."""
+    get = f"code=$({curl} -o /dev/null -w '%{{http_code}}' {url})"
+    good = "2??|3??|404"
+    return (
+        f"for i in $(seq {tries}); do {get}; case $code in {good}) break;; esac; sleep 0.1; "
+        f'done; echo "GET {url} → $code"; case $code in {good}) ;; *) exit 1;; esac'
+    )
+
+
 def health_socket(socket: PurePosixPath, host: str) -> str:
-    """Ask the release's own gunicorn for each health path; any error fails the step."""
-    curl = f'curl -fsS -o /dev/null --max-time 10 --unix-socket {socket} -H "Host: {host}"'
-    checks = " && ".join(f"{curl} http://localhost{path}" for path in HEALTH_PATHS)
-    return f"{wait_socket(socket)}; {checks} && echo healthy: {socket}"
+    """Ask the release's own gunicorn, through its socket, for each health path."""
+    curl = f'curl -sS --max-time 10 --unix-socket {socket} -H "Host: {host}"'
+    checks = "; ".join(http_check(curl, f"http://localhost{path}") for path in HEALTH_PATHS)
+    return f"{wait_socket(socket)}; {checks}"
 
 
 def health_port(port: int, host: str, tries: int = 100) -> str:
     """Ask a server on a local TCP port for /healthz, retrying while it starts."""
-    curl = f'curl -fsS -o /dev/null --max-time 5 -H "Host: {host}" http://127.0.0.1:{port}'
-    return (
-        f"for i in $(seq {tries}); do {curl}/healthz 2>/dev/null && break; sleep 0.1; done; "
-        f"{curl}/healthz && echo healthy: 127.0.0.1:{port}"
-    )
+    curl = f'curl -sS --max-time 5 -H "Host: {host}"'
+    return http_check(curl, f"http://127.0.0.1:{port}/healthz", tries)
+
+
+def check_nginx(host: str, tries: int = 50) -> str:
+    """Ask nginx for /healthz with the site's name, retrying while the reload settles."""
+    return http_check(f'curl -sS --max-time 5 -H "Host: {host}"', "http://127.0.0.1/healthz", tries)
 
 
 def default_site() -> str:
@@ -138,15 +152,6 @@ def switch(layout: Layout) -> str:
     return (
         f"(sudo cp -f {site} {site}.prev 2>/dev/null || true) && sudo mv -f {site}.new {site} "
         f"&& sudo ln -sfn {site} {layout.nginx_link} && sudo nginx -t -q && sudo nginx -s reload"
-    )
-
-
-def check_nginx(host: str, tries: int = 50) -> str:
-    """Ask nginx for /healthz with the site's name, retrying while the reload settles."""
-    curl = f'curl -fsS -o /dev/null --max-time 5 -H "Host: {host}" http://127.0.0.1/healthz'
-    return (
-        f"for i in $(seq {tries}); do {curl} 2>/dev/null && break; sleep 0.1; done; "
-        f"{curl} && echo healthy through nginx: {host}"
     )
 
 

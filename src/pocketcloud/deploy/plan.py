@@ -296,9 +296,8 @@ def _prune(layout: Layout, facts: ServerFacts, rel: Release, keep: int) -> list[
 
 
 def _health(layout: Layout, facts: ServerFacts, rel: Release, host: str) -> Step:
+    """The serving release, asked once (through nginx, or runserver's port)."""
+    del layout, facts
     if rel.mode == "runserver":
         return Remote("health check on port 8080", cmd.health_port(RUNSERVER_PORT, host, tries=1))
-    curl = f"curl -fsS -o /dev/null --max-time 5 -H 'Host: {host}' http://127.0.0.1/healthz"
-    return Remote(
-        "health check through nginx", f"{curl} && echo healthy: {layout.app} {rel.release_id}"
-    )
+    return Remote("health check through nginx", cmd.check_nginx(host, tries=1))
