@@ -183,6 +183,10 @@ FAILURES = [
         "manage.py check --deploy", id="import-error",
     ),
     pytest.param(
+        "requirements.txt", "Django==", "./no-such-package-folder\nDjango==",
+        "build the wheelhouse", id="bad-requirement",
+    ),
+    pytest.param(
         VIEWS, 'HttpResponse("ok"', 'HttpResponse("no", status=500', "health check",
         id="failing-health",
     ),

@@ -252,7 +252,7 @@ class TestNginx:
         assert "proxy_connect_timeout 5s;" in text
         assert "proxy_read_timeout 60s;" in text
         assert "proxy_pass http://pocketcloud_my_shop;" in text
-        assert "access_log /var/log/nginx/pocketcloud-my-shop.access.log;" in text
+        assert "access_log /var/log/nginx/pocketcloud-my-shop.access.log combined" in text
 
     def test_body_size(self) -> None:
         """The upload limit is a parameter."""
@@ -509,3 +509,30 @@ class TestHttpCheck:
         done = subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False)
         assert (done.returncode == 0) is ok
         assert f"GET http://localhost/healthz → {code}" in done.stdout
+
+
+class TestLogs:
+    """What ``pocketcloud logs`` runs on the server."""
+
+    def test_init_host_tails_the_serving_release_and_nginx(self) -> None:
+        """Under pocketcloud-init: the serving release's service log and nginx's logs."""
+        facts = ServerFacts(current="20240109-090000-aaaaaaa")
+        line = cmd.logs(Layout("shop"), facts, "gunicorn", 20, follow=True)
+        assert line == (
+            "sudo tail -n 20 -F /var/log/pocketcloud/gunicorn-shop-20240109-090000-aaaaaaa.log"
+            " /var/log/nginx/pocketcloud-shop.access.log /var/log/nginx/pocketcloud-shop.error.log"
+        )
+
+    def test_systemd_host_reads_the_journal(self) -> None:
+        """Under systemd the service's lines come from journalctl, nginx's from its files."""
+        facts = ServerFacts(supervisor="systemd", current="20240109-090000-aaaaaaa")
+        line = cmd.logs(Layout("shop"), facts, "gunicorn", 5, follow=False)
+        assert line.startswith(
+            "sudo journalctl -u gunicorn-shop-20240109-090000-aaaaaaa -n 5 --no-pager & "
+        )
+        assert line.endswith("pocketcloud-shop.error.log; wait")
+
+    def test_runserver_has_no_nginx(self) -> None:
+        """The development server's own log only."""
+        line = cmd.logs(Layout("shop"), ServerFacts(), "runserver", 5, follow=False)
+        assert line == "sudo tail -n 5 /var/log/pocketcloud/runserver-shop.log"

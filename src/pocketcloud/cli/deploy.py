@@ -6,6 +6,7 @@ of a server, never of this machine's cloud internals.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,7 @@ from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
-from pocketcloud.deploy import apps, cloud, deployer
+from pocketcloud.deploy import apps, cloud, commands, deployer
 from pocketcloud.deploy import plan as plans
 from pocketcloud.deploy.layout import Layout, LayoutError
 from pocketcloud.deploy.project import ProjectError
@@ -214,20 +215,20 @@ def logs(
         record = _record(app)
     except EXPECTED as error:
         raise fail(error) from error
-    layout = Layout(record.app)
-    files = (
-        f"/var/log/pocketcloud/{layout.runserver_service}.log"
-        if record.mode == "runserver"
-        else f"$(ls -t /var/log/pocketcloud/gunicorn-{record.app}-*.log | head -1) "
-        f"{layout.nginx_log}.access.log {layout.nginx_log}.error.log"
-    )
-    command = f"sudo tail -n {lines} {'-F ' if follow else ''}{files}"
-    runner = deployer.connect(record, lambda kind, text: None)
-    echo(
-        "command", f"{Login(record.user, record.host, record.port, record.key).shown()} '{command}'"
-    )
-    subprocess.run([*runner.connection.ssh(), command], check=False)
-    runner.close()
+    try:
+        runner = deployer.connect(record, lambda kind, text: None)
+        facts = deployer.probe(runner, Layout(record.app))
+    except EXPECTED as error:
+        raise fail(error) from error
+    command = commands.logs(Layout(record.app), facts, record.mode, lines, follow)
+    login = Login(record.user, record.host, record.port, record.key)
+    echo("command", f"{login.shown()} {shlex.quote(command)}")
+    try:
+        subprocess.run([*runner.connection.ssh(), command], check=False)
+    except KeyboardInterrupt:  # the way out of -f
+        pass
+    finally:
+        runner.close()
 
 
 @app_cli.command("status")

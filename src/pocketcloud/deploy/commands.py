@@ -10,6 +10,7 @@ import shlex
 from importlib import resources
 from pathlib import PurePosixPath
 
+from pocketcloud.deploy.facts import ServerFacts
 from pocketcloud.deploy.layout import SETTINGS_MODULE, Layout
 from pocketcloud.deploy.nginx import DEFAULT_LINK, DEFAULT_SITE
 
@@ -182,3 +183,20 @@ def remove_release(layout: Layout, release_id: str) -> str:
 
 def remove_venvs(layout: Layout, hashes: list[str]) -> str:
     return "rm -rf " + " ".join(str(layout.venv(h)) for h in hashes)
+
+
+def logs(layout: Layout, facts: ServerFacts, mode: str, lines: int, follow: bool) -> str:
+    """``tail`` (or journalctl, under systemd) of the serving server's log and nginx's logs."""
+    unit = layout.runserver_service
+    if mode == "gunicorn" and facts.current:
+        unit = layout.gunicorn_service(facts.current)
+    nginx = (
+        ""
+        if mode == "runserver"
+        else f" {layout.nginx_log}.access.log {layout.nginx_log}.error.log"
+    )
+    tail = f"sudo tail -n {lines}{' -F' if follow else ''}"
+    if facts.supervisor == "systemd":
+        journal = f"sudo journalctl -u {unit} -n {lines} --no-pager{' -f' if follow else ''}"
+        return f"{journal} & {tail}{nginx}; wait" if nginx else journal
+    return f"{tail} /var/log/pocketcloud/{unit}.log{nginx}"

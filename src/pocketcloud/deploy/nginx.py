@@ -39,7 +39,7 @@ server {{
 
     client_max_body_size {body_size};
     keepalive_timeout 5;
-    access_log {layout.nginx_log}.access.log;
+    access_log {layout.nginx_log}.access.log combined buffer=32k flush=1s;
     error_log {layout.nginx_log}.error.log;
 
     location /static/ {{

@@ -182,12 +182,14 @@ def _build(want: Wanted, facts: ServerFacts) -> list[Step]:
 
 
 def gunicorn(layout: Layout, release: Release, user: str, workers: int) -> services.Service:
-    """The release's gunicorn on its own unix socket, as the login user, group www-data."""
+    """The release's gunicorn on its own unix socket, as the login user, group www-data.
+
+    nginx logs every request; gunicorn logs its own errors only."""
     venv = layout.venv(release.requirements)
     argv = (
         f"{venv}/bin/gunicorn", "--bind", f"unix:{layout.socket(release.release_id)}",
         "--workers", str(workers), "--user", user, "--group", WEB_GROUP, "--umask", "007",
-        "--access-logfile", "-", "--error-logfile", "-", "--timeout", "30",
+        "--error-logfile", "-", "--timeout", "30",
         "--graceful-timeout", "20", release.wsgi,
     )  # fmt: skip
     return services.Service(
