@@ -31,9 +31,9 @@ class User:
     def home(self) -> Path:
         return Path(self.env["HOME"])
 
-    def run(self, *args: str | Path, check: bool = True, **env: str) -> str:
-        """``pocketcloud <args>``; its output (stdout and stderr together)."""
-        done = subprocess.run(
+    def call(self, *args: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
+        """``pocketcloud <args>`` (stdout and stderr together)."""
+        return subprocess.run(
             [str(BIN / "pocketcloud"), *map(str, args)],
             env={**self.env, "COLUMNS": "250", **env},
             stdout=subprocess.PIPE,
@@ -42,23 +42,19 @@ class User:
             timeout=600,
             check=False,
         )
+
+    def run(self, *args: str | Path, check: bool = True, **env: str) -> str:
+        """``pocketcloud <args>``; its output."""
+        done = self.call(*args, **env)
         if check:
             assert done.returncode == 0, done.stdout
         return done.stdout
 
     def fails(self, *args: str | Path, **env: str) -> str:
-        """``pocketcloud <args>`` that must exit 1 without a traceback; its output."""
-        done = subprocess.run(
-            [str(BIN / "pocketcloud"), *map(str, args)],
-            env={**self.env, "COLUMNS": "250", **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        """``pocketcloud <args>`` that must exit 1 without a traceback of ours; its output."""
+        done = self.call(*args, **env)
         assert done.returncode == 1, done.stdout
-        assert "pocketcloud/cli/" not in done.stdout, done.stdout  # no traceback of ours
+        assert "pocketcloud/cli/" not in done.stdout, done.stdout
         assert "pocketcloud/deploy/" not in done.stdout, done.stdout
         return done.stdout
 

@@ -373,11 +373,12 @@ class TestStop:
         spec = lab.spec(1)
         runtime.start(spec)
         wait_for_banner(spec.private_ip)
-        sshd = [
+        sshd = [  # the listener, not a per-connection child left by the banner check
             p
             for p in cgroups.procs(runtime.names(spec).cgroup)
-            if "sshd" in " ".join(cgroups.cmdline(p))
+            if cgroups.cmdline(p) == ["/usr/sbin/sshd", "-D", "-e"]
         ]
+        assert len(sshd) == 1, sshd
         os.kill(sshd[0], signal.SIGKILL)
         wait_for_banner(spec.private_ip, timeout=5)
         wait_for(lambda: "restarting" in runtime.console_output(spec.workdir).decode(), 5)

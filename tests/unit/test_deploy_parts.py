@@ -536,3 +536,33 @@ class TestLogs:
         """The development server's own log only."""
         line = cmd.logs(Layout("shop"), ServerFacts(), "runserver", 5, follow=False)
         assert line == "sudo tail -n 5 /var/log/pocketcloud/runserver-shop.log"
+
+
+class TestCheckNginx:
+    """The check after a reload waits for the new release's header, run by a real shell."""
+
+    def run(self, tmp_path: Path, headers: str) -> subprocess.CompletedProcess[str]:
+        fake = tmp_path / "curl"
+        fake.write_text(f"#!/bin/sh\nprintf '{headers}'\n")
+        fake.chmod(0o755)
+        line = cmd.check_nginx("shop.example", "R2", tries=2).replace("curl ", f"{fake} ", 1)
+        return subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False)
+
+    def test_new_release_answering_passes(self, tmp_path: Path) -> None:
+        """200 from release R2: the switch is done."""
+        done = self.run(tmp_path, "HTTP/1.1 200 OK\\r\\nX-Pocketcloud-Release: R2\\r\\n\\r\\n")
+        assert done.returncode == 0
+        assert "→ 200 from release R2" in done.stdout
+
+    def test_old_release_still_answering_fails(self, tmp_path: Path) -> None:
+        """Only the old release answers (the reload did not take): the step fails."""
+        done = self.run(tmp_path, "HTTP/1.1 200 OK\\r\\nX-Pocketcloud-Release: R1\\r\\n\\r\\n")
+        assert done.returncode == 1
+        assert "from release R1" in done.stdout
+
+    def test_new_release_failing_fails(self, tmp_path: Path) -> None:
+        """The new release answers through nginx with a 502: the step fails."""
+        done = self.run(
+            tmp_path, "HTTP/1.1 502 Bad Gateway\\r\\nX-Pocketcloud-Release: R2\\r\\n\\r\\n"
+        )
+        assert done.returncode == 1

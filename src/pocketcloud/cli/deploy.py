@@ -7,7 +7,6 @@ of a server, never of this machine's cloud internals.
 from __future__ import annotations
 
 import shlex
-import subprocess
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +18,7 @@ from rich.table import Table
 
 from pocketcloud.deploy import apps, cloud, commands, deployer
 from pocketcloud.deploy import plan as plans
+from pocketcloud.deploy.facts import ServerFacts
 from pocketcloud.deploy.layout import Layout, LayoutError
 from pocketcloud.deploy.project import ProjectError
 from pocketcloud.deploy.source import SourceError
@@ -168,15 +168,22 @@ def show_site(record: apps.AppRecord) -> None:
     console.print(f"  log in: [bold]{escape(login.shown())}[/]")
 
 
-def releases(app: AppOpt = None) -> None:
-    """The app's releases on its server; the one serving is marked."""
+def _look(app: str | None) -> tuple[apps.AppRecord, ServerFacts]:
+    """The app's record and what its server holds (runs the probe over ssh)."""
     try:
         record = _record(app)
         runner = deployer.connect(record, lambda kind, text: None)
-        facts = deployer.probe(runner, Layout(record.app))
-        runner.close()
+        try:
+            return record, deployer.probe(runner, Layout(record.app))
+        finally:
+            runner.close()
     except EXPECTED as error:
         raise fail(error) from error
+
+
+def releases(app: AppOpt = None) -> None:
+    """The app's releases on its server; the one serving is marked."""
+    _, facts = _look(app)
     table = Table("", "RELEASE", "CREATED", "MODE", "REQUIREMENTS", box=None)
     for rel in facts.releases:
         mark = "→" if rel.release_id == facts.current else ""
@@ -224,7 +231,7 @@ def logs(
     login = Login(record.user, record.host, record.port, record.key)
     echo("command", f"{login.shown()} {shlex.quote(command)}")
     try:
-        subprocess.run([*runner.connection.ssh(), command], check=False)
+        runner.stream(command)
     except KeyboardInterrupt:  # the way out of -f
         pass
     finally:
@@ -234,13 +241,7 @@ def logs(
 @app_cli.command("status")
 def status(app: AppOpt = None) -> None:
     """Where the app runs, its URL, the release serving and whether it answers."""
-    try:
-        record = _record(app)
-        runner = deployer.connect(record, lambda kind, text: None)
-        facts = deployer.probe(runner, Layout(record.app))
-        runner.close()
-    except EXPECTED as error:
-        raise fail(error) from error
+    record, facts = _look(app)
     try:
         code, _body = deployer.fetch(record, "/healthz", timeout=5)
         health = f"HTTP {code} on /healthz" + (" (healthy)" if code == 200 else "")

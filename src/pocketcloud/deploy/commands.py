@@ -128,9 +128,28 @@ def health_port(port: int, host: str, tries: int = 100) -> str:
     return http_check(curl, f"http://127.0.0.1:{port}/healthz", tries)
 
 
-def check_nginx(host: str, tries: int = 50) -> str:
-    """Ask nginx for /healthz with the site's name, retrying while the reload settles."""
-    return http_check(f'curl -sS --max-time 5 -H "Host: {host}"', "http://127.0.0.1/healthz", tries)
+def check_nginx(host: str, release_id: str, tries: int = 50) -> str:
+    """Ask nginx for /healthz with the site's name until ``release_id`` answers (its
+    X-Pocketcloud-Release header: after a reload, old workers keep answering with the old
+    configuration until the new ones take over); then its status must be good."""
+    url = "http://127.0.0.1/healthz"
+    head = (
+        f"head=$(curl -sS --max-time 5 -o /dev/null -D - -H \"Host: {host}\" {url} | tr -d '\\r')"
+    )
+    parse = (
+        "code=$(echo \"$head\" | head -1 | cut -d' ' -f2); "
+        "rel=$(echo \"$head\" | sed -n 's/^X-Pocketcloud-Release: //p')"
+    )
+    return (
+        f'for i in $(seq {tries}); do {head}; {parse}; [ "$rel" = {release_id} ] && break; '
+        f'sleep 0.1; done; echo "GET {url} → $code from release $rel"; '
+        f'[ "$rel" = {release_id} ] && case $code in 2??|3??|404) ;; *) exit 1;; esac'
+    )
+
+
+def check_site(host: str) -> str:
+    """Ask nginx once for /healthz with the site's name."""
+    return http_check(f'curl -sS --max-time 5 -H "Host: {host}"', "http://127.0.0.1/healthz")
 
 
 def default_site() -> str:

@@ -37,6 +37,9 @@ server {{
     listen [::]:80;
     server_name {" ".join(names)};
 
+    # which release answered: the deploy waits for it after a reload (workers change over
+    # asynchronously), and a reader can see it with curl -I
+    add_header X-Pocketcloud-Release {release_id} always;
     client_max_body_size {body_size};
     keepalive_timeout 5;
     access_log {layout.nginx_log}.access.log combined buffer=32k flush=1s;

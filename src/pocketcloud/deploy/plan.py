@@ -239,7 +239,7 @@ def _start(
         Remote("nginx site for the release", cmd.install_site(layout), site(layout, rid, names),
                layout.nginx_site.name),
         Remote("switch nginx to the release (graceful reload)", cmd.switch(layout)),
-        Remote("check the site through nginx", cmd.check_nginx(names[0])),
+        Remote("check the site through nginx", cmd.check_nginx(names[0], rid)),
         Remote("point current at the release", cmd.point_current(layout, rid)),
     ]  # fmt: skip
     undo = (
@@ -302,4 +302,4 @@ def _health(layout: Layout, facts: ServerFacts, rel: Release, host: str) -> Step
     del layout, facts
     if rel.mode == "runserver":
         return Remote("health check on port 8080", cmd.health_port(RUNSERVER_PORT, host, tries=1))
-    return Remote("health check through nginx", cmd.check_nginx(host, tries=1))
+    return Remote("health check through nginx", cmd.check_site(host))

@@ -102,6 +102,12 @@ class Runner:
             raise StepFailed(title, shown, done.returncode, done.stdout)
         return done.stdout
 
+    def stream(self, command: str) -> int:
+        """Run a remote command with its output going straight to this terminal (``logs -f``);
+        its exit code."""
+        argv = [*self.connection.ssh(), command]
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, check=False).returncode
+
     def run(self, step: Step) -> str:
         """Echo and run one step; its output (StepFailed if it fails)."""
         shown = step.shown(self.login)
