@@ -164,6 +164,22 @@ class TestRedeploy:
         assert old["state"] in ("stopping", "stopped")  # SIGTERM: gunicorn's graceful shutdown
         restore(project)
 
+    def test_dry_run_changes_nothing(self, user: User, project: Path) -> None:
+        """--dry-run after a change prints the plan (each step and its shell line) and
+        leaves the server as it was."""
+        before = serving(user)
+        listed = user.ssh(APP, "ls /srv/app/mysite/releases")
+        edit(project, VIEWS, "Hello from", "Howdy from")
+        try:
+            out = deploy(user, project, "--dry-run")
+        finally:
+            restore(project)
+        assert "plan (--dry-run: nothing was changed)" in out
+        assert re.search(r"\d+\. ship the code\n +\$ rsync ", out)
+        assert "switch nginx to the release (graceful reload)" in out
+        assert serving(user) == before
+        assert user.ssh(APP, "ls /srv/app/mysite/releases") == listed
+
     def test_rollback(self, user: User, project: Path) -> None:
         """rollback switches back to the previous release without building anything."""
         releases = user.run("releases", "--app", APP)

@@ -153,6 +153,12 @@ class TestSshTarget:
 class TestDestroy:
     """destroy of a cloud-target app removes its instance, group, key pair and key file."""
 
+    def test_destroy_asks_first(self, user: User, first: dict[str, str]) -> None:
+        """Without --yes destroy asks; any answer but yes removes nothing."""
+        out = user.fails("destroy", "--app", "first")
+        assert "remove app first" in out
+        assert "Hello from mysite" in wait_for(first["host"], first["host"])
+
     def test_destroy_cloud_app(self, user: User, cloud: Server, first: dict[str, str]) -> None:
         """After asking (here: --yes), everything deploy created is gone."""
         user.run("destroy", "--app", "dev", "--yes", **NO_CLOUD)

@@ -35,13 +35,13 @@ def release(
     return Release(
         release_id=rid, digest=digest or f"digest-{rid}", requirements=requirements, mode=mode,
         manage_dir="django_app", settings_module="mysite.settings",
-        wsgi="mysite.wsgi:application", created="2024-01-09T09:00:00+00:00",
+        wsgi="mysite.wsgi:application", created="2024-01-09T09:00:00+00:00", names=NAMES,
     )  # fmt: skip
 
 
 def wanted(rel: Release | None = None, **changes: object) -> Wanted:
     base = Wanted(
-        layout=LAYOUT, release=rel or release(NEW), names=NAMES, source="/home/me/mysite",
+        layout=LAYOUT, release=rel or release(NEW), source="/home/me/mysite",
         requirements="requirements.txt", wheelhouse=f"/home/me/.cache/pocketcloud/wheels/{REQ}",
         build_wheels=("/usr/bin/python3", "-m", "pip", "wheel", "-w", "/tmp/wh"),
     )  # fmt: skip

@@ -126,7 +126,7 @@ def _record_of(
     return apps.AppRecord(
         app=app, target=opts.target, host=names[0] if names else "", user=ec2.where.login_user,
         key=str(pem_path(app)), profile=ec2.where.profile, region=opts.region,
-        instance_id=instance["InstanceId"], names=[*opts.domains, *names],
+        instance_id=instance["InstanceId"], names=list(dict.fromkeys([*opts.domains, *names])),
         mode="runserver" if opts.runserver else "gunicorn",
     )  # fmt: skip
 
@@ -136,7 +136,7 @@ def _ssh_record(opts: Options, app: str) -> apps.AppRecord:
     key = str(Path(opts.key).expanduser().resolve()) if opts.key else None
     return apps.AppRecord(
         app=app, target=opts.target, host=login.host, user=login.user, port=login.port,
-        key=key, names=[*opts.domains, login.host],
+        key=key, names=list(dict.fromkeys([*opts.domains, login.host])),
         mode="runserver" if opts.runserver else "gunicorn",
     )  # fmt: skip
 
@@ -166,7 +166,7 @@ def wanted(
         names=tuple(record.names), workers=opts.workers,
     )  # fmt: skip
     return plan.Wanted(
-        layout=Layout(record.app), release=release, names=tuple(record.names),
+        layout=Layout(record.app), release=release,
         source=str(project.root), requirements=reqs, wheelhouse=str(wheelhouse),
         build_wheels=build, extra=extra, python=opts.python,
         keep=opts.keep, force=opts.force,
@@ -196,25 +196,26 @@ def deploy(path: Path, opts: Options, echo: Echo) -> tuple[apps.AppRecord | None
         )
         return None, plan.deploy(wanted(project, placeholder, ServerFacts(), opts), ServerFacts())
     record = replace(record, project=str(project.root))
-    runner = connect(record, echo)
+    facts: ServerFacts | None = None
+    try:
+        runner = connect(record, echo)
+    except StepFailed as failed:
+        raise DeployError(f"{failed}\n\nthe deploy stopped before changing the server") from failed
     try:
         facts = probe(runner, Layout(app))
-        if opts.target.startswith("ssh://"):
-            record = replace(record, names=list(dict.fromkeys([*record.names])))
         the_plan = plan.deploy(wanted(project, record, facts, opts), facts)
         if opts.dry_run:
             return record, the_plan
+        record.save()  # where the app lives, even if this deploy fails: destroy finds it
         for line in the_plan.notes:
             echo("note", line)
         late = runner.run_plan(the_plan)
     except StepFailed as failed:
-        serving = (
-            f"release {facts.current} keeps serving" if facts.current else "nothing was serving"
-        )
+        current = facts.current if facts else None
+        serving = f"release {current} keeps serving" if current else "nothing was serving"
         raise DeployError(f"{failed}\n\nthe deploy stopped; {serving}") from failed
     finally:
         runner.close()
-    record.save()
     if late:
         echo("warn", f"{len(late)} step(s) after the switch failed; the new release serves")
     return record, the_plan

@@ -32,9 +32,8 @@ class Wanted:
     """The release to deploy and how."""
 
     layout: Layout
+    #: the release, with the names it answers to (nginx's server_name, ALLOWED_HOSTS)
     release: Release
-    #: the names the site answers to: nginx's server_name and Django's ALLOWED_HOSTS
-    names: tuple[str, ...]
     #: the project folder on this machine, and its requirements file in it (or None)
     source: str
     requirements: str | None
@@ -53,12 +52,13 @@ def deploy(want: Wanted, facts: ServerFacts) -> Plan:
     current = facts.current_release
     if current and not want.force and _same(current, want.release):
         return Plan(
-            steps=(_health(want.layout, facts, current, want.names[0]),),
+            steps=(_health(want.layout, facts, current, want.release.names[0]),),
             notes=(f"release {current.release_id} already serves this code: nothing to ship",),
         )
     prepare = _prepare(want, facts)
     build = _build(want, facts)
-    start, undo = _start(want.layout, facts, want.release, want.names, want.release.workers)
+    rel = want.release
+    start, undo = _start(want.layout, facts, rel, rel.names, rel.workers)
     retire = _retire(want.layout, facts, want.release, keep=want.keep)
     steps = (*prepare, *build, *start)
     drop = Remote(
@@ -169,7 +169,7 @@ def _build(want: Wanted, facts: ServerFacts) -> list[Step]:
         ),
         Remote(
             "production settings (0600, SECRET_KEY kept)",
-            cmd.production_settings(layout, want.names),
+            cmd.production_settings(layout, rel.names),
             cmd.remote_script("settings.py"),
             "update_settings.py",
         ),
