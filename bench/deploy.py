@@ -10,12 +10,13 @@ deploying (and destroying) an app ``warm`` first, so that pip is not what is mea
     --rate req/s, a new connection per request (keep-alive off, so every request meets
     the reload as a new client would), from 1 s before the deploy to 1 s after; which
     releases answered (target: 0 failed, the old and the new release both seen);
-(c) req/s of the same page on the same instance, same client (``wrk -t2 -c16``):
+(c) req/s of the same page on the same instance, same client (``wrk``, 16 connections and
+    then 1, ``--connections``):
     nginx + gunicorn on :80 against the seed's ``manage.py runserver 0:8080`` (a second
     app deployed over the ssh target) and against the serving release's gunicorn
     started by hand on :8000 without nginx (same argv, env and 3 workers); best of
     --rounds alternating rounds (targets: >= 20x runserver, >= 0.8x bare gunicorn).
-Usage: ``python bench/deploy.py [--rate 100] [--rounds 2] [--seconds 5]``.
+Usage: ``python bench/deploy.py [--rate 100] [--rounds 2] [--seconds 5] [--connections 16,1]``.
 """
 
 from __future__ import annotations
@@ -164,18 +165,19 @@ def cpu_ticks() -> tuple[int, int]:
     return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
 
 
-def wrk(ip: str, port: int, seconds: int, log: Path) -> tuple[float, float, str]:
-    """(c): req/s of ``wrk -t2 -c16`` on GET /, the share of the machine's CPUs busy
+def wrk(ip: str, port: int, seconds: int, log: Path, conns: int) -> tuple[float, float, str]:
+    """(c): req/s of ``wrk -t1|2 -c<conns>`` on GET /, the share of the machine's CPUs busy
     meanwhile, and wrk's error counts if any (runs wrk)."""
     url = f"http://{ip}:{port}/"
     busy, total = cpu_ticks()
+    threads = min(2, conns)
     out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", f"Host: {ip}", url],
+        ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "-H", f"Host: {ip}", url],
         capture_output=True, text=True, timeout=seconds + 60, check=True,
     ).stdout  # fmt: skip
     busy_after, total_after = cpu_ticks()
     with log.open("a") as out_log:
-        out_log.write(f"\n$ wrk -t2 -c16 -d{seconds}s -H 'Host: {ip}' {url}\n{out}")
+        out_log.write(f"\n$ wrk -t{threads} -c{conns} -d{seconds}s -H 'Host: {ip}' {url}\n{out}")
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if rate is None:
         raise SystemExit(f"wrk printed no rate:\n{out}")
@@ -235,7 +237,8 @@ class Run:
     args: argparse.Namespace
     times: dict[str, tuple[float, str]] = field(default_factory=dict)  # (s, slowest steps)
     loaded: Load = field(default_factory=Load)
-    rates: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # (req/s, CPU)
+    #: (connections, server) → each round's (req/s, CPU busy)
+    rates: dict[tuple[int, str], list[tuple[float, float]]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def time(self, label: str, *args: str) -> float:
@@ -284,11 +287,11 @@ class Run:
                 status, body = get(ip, port)
                 if status != 200 or not RELEASE.search(body):
                     raise SystemExit(f"{name} answers {status}: {body[:200]}")
-            for _ in range(self.args.rounds):
+            for conns, _ in itertools.product(self.args.connections, range(self.args.rounds)):
                 for name, port in servers.items():
-                    rate, cpu, errors = wrk(ip, port, self.args.seconds, self.log)
-                    self.rates.setdefault(name, []).append((rate, cpu))
-                    self.errors += [f"{name}: {errors}"] if errors else []
+                    rate, cpu, errors = wrk(ip, port, self.args.seconds, self.log, conns)
+                    self.rates.setdefault((conns, name), []).append((rate, cpu))
+                    self.errors += [f"{name} -c{conns}: {errors}"] if errors else []
         finally:
             machine.ssh(f"kill {pid}", check=False)
 
@@ -305,6 +308,27 @@ class Run:
 
 def mark(ok: bool) -> str:
     return "PASS" if ok else "MISS"
+
+
+def throughput_lines(run: Run, conns: int) -> list[str]:
+    """(c) at one concurrency: each server's best rate, and the two ratios against targets."""
+    lines = [
+        f"  GET / with wrk -c{conns} -d{run.args.seconds}s, best of {run.args.rounds} alternating"
+        " rounds (each round; the machine's CPUs busy in the best):"
+    ]
+    best = {name: max(v) for (c, name), v in run.rates.items() if c == conns}
+    for name, (rate, cpu) in best.items():
+        rounds = " / ".join(f"{r:.0f}" for r, _ in run.rates[(conns, name)])
+        lines.append(f"      {name:<22}{rate:7.0f} req/s  ({rounds}; CPU {cpu:.0%})")
+    top = best["nginx+gunicorn :80"][0]
+    dev, bare = top / best["runserver :8080"][0], top / best["bare gunicorn :8000"][0]
+    lines.append(
+        f"      nginx+gunicorn / runserver      {dev:5.1f}x   target >= 20x   {mark(dev >= 20)}"
+    )
+    lines.append(
+        f"      nginx+gunicorn / bare gunicorn  {bare:5.2f}x   target >= 0.8x  {mark(bare >= 0.8)}"
+    )
+    return lines
 
 
 def report(run: Run) -> None:
@@ -324,18 +348,10 @@ def report(run: Run) -> None:
         "      answered by: " + ", ".join(f"{r} x{n}" for r, n in sorted(load.releases.items())),
         f"      latency p50 {statistics.median(lat) * 1000:.1f} ms, p99 "
         f"{lat[int(0.99 * (len(lat) - 1))] * 1000:.1f} ms, max {lat[-1] * 1000:.0f} ms",
-        f"  GET / with wrk -t2 -c16 -d{run.args.seconds}s, best of {run.args.rounds} alternating"
-        " rounds (each round; the machine's CPUs busy in the best):",
     ]
-    best = {k: max(v) for k, v in run.rates.items()}
-    for name, (rate, cpu) in best.items():
-        rounds = " / ".join(f"{r:.0f}" for r, _ in run.rates[name])
-        lines.append(f"      {name:<22}{rate:7.0f} req/s  ({rounds}; CPU {cpu:.0%})")
-    top = best["nginx+gunicorn :80"][0]
-    dev, bare = top / best["runserver :8080"][0], top / best["bare gunicorn :8000"][0]
+    for conns in run.args.connections:
+        lines += throughput_lines(run, conns)
     lines += [
-        f"      nginx+gunicorn / runserver      {dev:5.1f}x   target >= 20x   {mark(dev >= 20)}",
-        f"      nginx+gunicorn / bare gunicorn  {bare:5.2f}x   target >= 0.8x  {mark(bare >= 0.8)}",
         *(f"      wrk errors: {e}" for e in run.errors),
         f"  full log: {run.log}",
     ]
@@ -347,6 +363,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100, help="req/s during the redeploy")
     parser.add_argument("--rounds", type=int, default=2, help="alternating wrk rounds")
     parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run")
+    parser.add_argument(
+        "--connections",
+        type=lambda text: [int(c) for c in text.split(",")],
+        default=[16, 1],
+        help="wrk's concurrent connections, each measured (comma-separated)",
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("run as root")
