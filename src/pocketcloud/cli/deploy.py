@@ -121,7 +121,9 @@ def deploy(
         bool, typer.Option(help="The seed's runserver 0:8080 (development)")
     ] = False,
     python: Annotated[str, typer.Option(help="Python on the server for the venv")] = "python3",
-    workers: Annotated[int, typer.Option(help="gunicorn workers")] = 3,
+    workers: Annotated[
+        int | None, typer.Option(help="gunicorn workers (default: 2 x the server's cores + 1)")
+    ] = None,
     keep: Annotated[int, typer.Option(help="Releases to keep")] = 5,
     force: Annotated[bool, typer.Option(help="Deploy even if nothing changed")] = False,
     dry_run: Annotated[bool, typer.Option(help="Print the plan, change nothing")] = False,

@@ -51,7 +51,8 @@ class Options:
     domains: tuple[str, ...] = ()
     runserver: bool = False
     python: str = "python3"
-    workers: int = 3
+    #: gunicorn's workers; None: (2 x the server's cores) + 1, as gunicorn's docs advise
+    workers: int | None = None
     keep: int = 5
     force: bool = False
     dry_run: bool = False
@@ -163,7 +164,7 @@ def wanted(
         release_id=f"{now:%Y%m%d-%H%M%S}-{digest[:7]}", digest=digest, requirements=req_hash,
         mode=mode, manage_dir=str(project.manage_dir), settings_module=project.settings_module,
         wsgi=_wsgi(project), created=now.isoformat(timespec="seconds"),
-        names=tuple(record.names), workers=opts.workers,
+        names=tuple(record.names), workers=opts.workers or 2 * facts.cpus + 1,
     )  # fmt: skip
     return plan.Wanted(
         layout=Layout(record.app), release=release,

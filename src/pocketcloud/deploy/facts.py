@@ -76,6 +76,7 @@ class ServerFacts:
     units: tuple[str, ...] = ()
     hostname: str = ""
     addresses: tuple[str, ...] = ()
+    cpus: int = 1
 
     @classmethod
     def parse(cls, text: str) -> ServerFacts:
@@ -98,6 +99,7 @@ class ServerFacts:
             units=tuple(map(str, data.get("units", []))),
             hostname=str(data["hostname"]),
             addresses=tuple(map(str, data["addresses"])),
+            cpus=int(data.get("cpus", 1)),
         )
 
     def missing_packages(self) -> list[str]:

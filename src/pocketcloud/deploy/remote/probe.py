@@ -101,6 +101,7 @@ print(
             "units": units(),
             "hostname": socket.gethostname(),
             "addresses": addresses(),
+            "cpus": len(os.sched_getaffinity(0)),
         }
     )
 )
