@@ -219,7 +219,7 @@ def logs(
     follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing")] = False,
     lines: Annotated[int, typer.Option("-n", help="Lines from each log")] = 30,
 ) -> None:
-    """gunicorn's and nginx's logs of the app (``tail`` over ssh)."""
+    """gunicorn's and nginx's logs of the app (tail over ssh; journalctl under systemd)."""
     try:
         record = _record(app)
     except EXPECTED as error:
@@ -261,8 +261,8 @@ def destroy(
     app: AppOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask")] = False,
 ) -> None:
-    """Remove what deploy made: the instance, group and key pair (cloud), or the app's files,
-    services and nginx site (ssh target)."""
+    """Remove what deploy made (asks first): instance, group, key pair; or, for an ssh
+    target, the app's services, nginx site and folder."""
     try:
         record = _record(app)
     except EXPECTED as error:

@@ -215,7 +215,9 @@ def quickstart(
     profile: Annotated[str, typer.Option(help="AWS CLI profile to use")] = "pocketcloud",
     key_file: Annotated[Path | None, typer.Option(help="Where to save the private key")] = None,
 ) -> None:
-    """Create a key pair and a security group through the API, and list them with `aws`."""
+    """The first steps on a new cloud: an instance to log in to, its security group at
+    work, then the main job: a Django site scaffolded, deployed behind nginx, changed and
+    deployed again."""
     from pocketcloud.cli import quickstart as qs  # noqa: PLC0415
 
     pem = key_file or Path.home() / ".ssh" / f"pocketcloud-{qs.KEY_NAME}.pem"

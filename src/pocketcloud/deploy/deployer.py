@@ -72,11 +72,12 @@ def parse_ssh_target(url: str) -> Login:
 
 
 def connect(record: apps.AppRecord, echo: Echo) -> Runner:
-    """A runner for the app's server, its shared connection open and a login proven."""
+    """A runner for the app's server, its shared connection open and a login proven (a new
+    instance is given two minutes to boot, any other server 20 s)."""
     login = Login(record.user, record.host, record.port, record.key)
     runner = Runner(Connection(login, record.known_hosts, record.strict), echo)
     runner.open()
-    runner.wait()
+    runner.wait(timeout=120 if record.instance_id else 20)
     return runner
 
 
@@ -201,7 +202,15 @@ def deploy(path: Path, opts: Options, echo: Echo) -> tuple[apps.AppRecord | None
     try:
         runner = connect(record, echo)
     except StepFailed as failed:
-        raise DeployError(f"{failed}\n\nthe deploy stopped before changing the server") from failed
+        hint = ""
+        if record.instance_id and not opts.ssh_from:
+            hint = (
+                "\nthe group admits SSH only from this machine's own address toward the "
+                "server; behind NAT, pass --ssh-from <your public address>/32"
+            )
+        raise DeployError(
+            f"{failed}\n\nthe deploy stopped before changing the server{hint}"
+        ) from failed
     try:
         facts = probe(runner, Layout(app))
         the_plan = plan.deploy(wanted(project, record, facts, opts), facts)
