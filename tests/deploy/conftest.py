@@ -8,14 +8,16 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import BIN, PROFILE, Server, make_server
+from tests.conftest import BIN, PROFILE, Server
+from tests.host import conftest as host_fixtures
+
+cloud = host_fixtures.cloud  # a cloud of the module's own (its own prefix and subnet)
 
 SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5"]  # fmt: skip
@@ -100,15 +102,6 @@ def wait_for(address: str, host: str, expect: str = "", timeout: float = 60, por
             return body
         time.sleep(0.2)
     raise AssertionError(f"{address}:{port} gave {status} {body[:300]!r}, not 200 with {expect!r}")
-
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A cloud of this module's own (its own prefix, subnet, port; no NAT)."""
-    srv = make_server(tmp_path_factory.mktemp("hosting"))
-    srv.start()
-    yield srv
-    srv.remove()
 
 
 @pytest.fixture(scope="module")
