@@ -21,7 +21,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from pocketcloud.host.daemon import answers
+from pocketcloud.host.daemon import answers, listening
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -54,7 +54,11 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        """Start the server and wait until it answers (starts a process)."""
+        """Start the server and wait until it answers (starts a process).
+
+        The answer must come from this process: right after ``stop(kill=True)``, a child the
+        killed server was forking can still hold its listening socket for a few ms.
+        """
         self.log = self.state_dir / "test-server.log"
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
@@ -66,7 +70,7 @@ class Server:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()
-            if answers("127.0.0.1", self.port, timeout=0.2):
+            if listening(self.process.pid, self.port) and answers("127.0.0.1", self.port, 0.2):
                 return
             time.sleep(0.05)
         raise AssertionError(f"server did not start: {self.log.read_text()}")

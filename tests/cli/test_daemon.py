@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import os
 import secrets
+import socket
 import subprocess
 from pathlib import Path
 
@@ -108,3 +109,21 @@ class TestDaemon:
         stopped = _run(env, "status", "--state-dir", state, check=False)
         assert stopped.returncode == 3
         assert "stopped" in stopped.stdout
+
+    def test_up_is_not_fooled_by_another_listener(self, tmp_path: Path) -> None:
+        """A port that answers is not a server that is up: with the port held by another
+        process (as a child of a server killed mid-fork holds its socket until it execs),
+        up reports the failed start instead of "is up"."""
+        env = _env(tmp_path)
+        state = str(tmp_path / "state")
+        port = free_port()
+        _run(env, "init", *_own(), "--state-dir", state, "--port", str(port))
+        with socket.socket() as other:
+            other.bind(("127.0.0.1", port))
+            other.listen()
+            try:
+                up = _run(env, "up", "--state-dir", state, check=False)
+            finally:
+                _run(env, "down", "--state-dir", state)
+        assert up.returncode == 1, up.stdout
+        assert "is up" not in up.stdout

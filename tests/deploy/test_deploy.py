@@ -100,7 +100,7 @@ class TestFirstDeploy:
             r"\$ rsync .*-e 'ssh -i ~/.ssh/mysite.pem' .* admin@\S+:/srv/app/mysite/releases/",
             first,
         )
-        assert "pip install -q --disable-pip-version-check --no-index --find-links" in first
+        assert "install -q --disable-pip-version-check --no-index --find-links" in first
         assert "manage.py migrate --noinput" in first
         assert "manage.py collectstatic --noinput" in first
         assert "security.W004" in first  # check --deploy's warnings are shown

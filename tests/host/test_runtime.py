@@ -227,6 +227,20 @@ class TestStart:
         assert not runtime.is_running(spec)
         assert runtime.host_objects(PREFIX).empty()
 
+    def test_host_key_cut_short_by_a_crash_is_made_again(self, lab: Lab) -> None:
+        """A control plane killed while writing the ssh host key (the private key file
+        created, still empty and host-owned, no .pub yet) does not leave the instance
+        without sshd: the next start makes a whole key pair and SSH works."""
+        spec = lab.spec(1)
+        ssh = spec.workdir / "upper" / "etc" / "ssh"
+        ssh.mkdir(parents=True)
+        for directory in (ssh.parent, ssh):
+            os.chown(directory, runtime.SHIFT, runtime.SHIFT)
+        (ssh / "ssh_host_ed25519_key").touch(mode=0o600)
+        runtime.start(spec)
+        assert runtime.host_public_key(spec)
+        assert lab.ssh(spec, "echo up") == "up\n"
+
     def test_subordinate_ids_are_configured(self, lab: Lab) -> None:
         """After a start, /etc/subuid and /etc/subgid give root 100000:65536."""
         runtime.start(lab.spec(1))

@@ -566,3 +566,26 @@ class TestCheckNginx:
             tmp_path, "HTTP/1.1 502 Bad Gateway\\r\\nX-Pocketcloud-Release: R2\\r\\n\\r\\n"
         )
         assert done.returncode == 1
+
+
+class TestBuildVenv:
+    """How the release's virtualenv is made on the server."""
+
+    def test_with_the_servers_pip(self) -> None:
+        """A pip that can --python: the venv gets none of its own (seconds saved)."""
+        line = cmd.build_venv(
+            PurePosixPath("/v/h"), "python3", PurePosixPath("/w"), ["-r /r.txt"], system_pip=True
+        )
+        assert (
+            "python3 -m venv --without-pip /v/h && python3 -m pip --python /v/h/bin/python" in line
+        )
+        assert "--no-index --find-links /w -r /r.txt" in line
+        assert line.endswith("touch /v/h/.complete")
+
+    def test_without(self) -> None:
+        """No usable system pip: the venv's own pip (from ensurepip) installs."""
+        line = cmd.build_venv(
+            PurePosixPath("/v/h"), "python3", PurePosixPath("/w"), ["gunicorn"], system_pip=False
+        )
+        assert "python3 -m venv /v/h && /v/h/bin/pip install -q" in line
+        assert "--no-index --find-links /w gunicorn" in line

@@ -52,13 +52,19 @@ def write_file(path: PurePosixPath | str, *, sudo: bool = False, mode: str = "")
     return line if sudo else f"umask 077 && {line}"  # the login user's files are its own
 
 
-def build_venv(venv: PurePosixPath, python: str, wheels: PurePosixPath, reqs: list[str]) -> str:
-    """A fresh virtualenv from the wheelhouse only: no package index is asked."""
-    pip = f"{venv}/bin/pip install -q --disable-pip-version-check --no-index --find-links {wheels}"
-    return (
-        f"umask 077 && rm -rf {venv} && {python} -m venv {venv} && {pip} {' '.join(reqs)} "
-        f"&& touch {venv}/.complete"
-    )
+def build_venv(
+    venv: PurePosixPath, python: str, wheels: PurePosixPath, reqs: list[str], *, system_pip: bool
+) -> str:
+    """A fresh virtualenv from the wheelhouse only: no package index is asked. With the
+    server's own pip (``--python``) the venv gets no pip of its own, which saves
+    installing one each time (seconds)."""
+    opts = f"-q --disable-pip-version-check --no-index --find-links {wheels} {' '.join(reqs)}"
+    if system_pip:
+        make = f"{python} -m venv --without-pip {venv}"
+        install = f"{python} -m pip --python {venv}/bin/python install {opts}"
+    else:
+        make, install = f"{python} -m venv {venv}", f"{venv}/bin/pip install {opts}"
+    return f"umask 077 && rm -rf {venv} && {make} && {install} && touch {venv}/.complete"
 
 
 def django_env(layout: Layout, release_id: str) -> dict[str, str]:

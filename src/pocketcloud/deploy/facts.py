@@ -66,6 +66,8 @@ class ServerFacts:
     supervisor: str = "pocketcloud-init"
     commands: dict[str, bool] = field(default_factory=dict)
     venv: bool = True
+    #: the server's python3 has a pip that installs into another environment (>= 22.3)
+    system_pip: bool = False
     releases: tuple[Release, ...] = ()
     current: str | None = None
     venvs: frozenset[str] = frozenset()
@@ -90,6 +92,7 @@ class ServerFacts:
             supervisor=str(data["supervisor"]),
             commands={str(k): bool(v) for k, v in data["commands"].items()},
             venv=bool(data["venv"]),
+            system_pip=bool(data.get("system_pip", False)),
             releases=tuple(Release.from_meta(m) for m in data["releases"] if "id" in m),
             current=data["current"],
             venvs=frozenset(map(str, data["venvs"])),

@@ -151,7 +151,10 @@ def _build(want: Wanted, facts: ServerFacts) -> list[Step]:
     steps: list[Step] = [Sync("ship the code", f"{want.source}/", f"{folder}/", options)]
     if rel.requirements not in facts.venvs:
         reqs = [f"-r {folder}/{want.requirements}"] if want.requirements else []
-        line = cmd.build_venv(venv, want.python, layout.wheels, [*reqs, *want.extra])
+        line = cmd.build_venv(
+            venv, want.python, layout.wheels, [*reqs, *want.extra],
+            system_pip=facts.system_pip and want.python == "python3",  # the probe's python
+        )  # fmt: skip
         steps.append(Remote("make the virtualenv (pip install --no-index)", line))
     meta = json.dumps(rel.meta(), indent=2) + "\n"
     module = cmd.production_module(rel.settings_module)

@@ -78,8 +78,35 @@ def answers(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def listening(pid: int, port: int) -> bool:
+    """Whether process ``pid`` itself holds a TCP socket listening on ``port`` (reads /proc).
+
+    :func:`answers` cannot tell whose socket accepted: after a SIGKILL, a child the dead
+    server was forking holds copies of its listening sockets until that child execs, and
+    the kernel completes handshakes on them meanwhile.
+    """
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    inodes = set()
+    for fd in fds:
+        with contextlib.suppress(OSError):  # closed meanwhile
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link.startswith("socket:["):
+                inodes.add(link[len("socket:[") : -1])
+    local = f":{port:04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                fields = row.split()
+                if fields[1].endswith(local) and fields[3] == "0A" and fields[9] in inodes:
+                    return True
+    return False
+
+
 def spawn(state_dir: Path, logfile: Path, host: str, port: int, wait: float = 20.0) -> int:
-    """Start ``pocketcloud serve`` detached; return its pid once the port answers.
+    """Start ``pocketcloud serve`` detached; return its pid once it listens and answers.
 
     Starts a process in a new session, its output appended to ``logfile``.
     """
@@ -96,7 +123,7 @@ def spawn(state_dir: Path, logfile: Path, host: str, port: int, wait: float = 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise DaemonError(f"pocketcloud serve exited with {process.returncode}; see {logfile}")
-        if answers(host, port):
+        if listening(process.pid, port) and answers(host, port):
             return process.pid
         time.sleep(0.05)
     process.terminate()

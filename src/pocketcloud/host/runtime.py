@@ -286,17 +286,24 @@ def _prepare_workdir(spec: InstanceSpec, config: dict[str, Any]) -> None:
 
 
 def _write_owned(path: Path, data: bytes, mode: int) -> None:
-    """Write a file owned by root of the instance (host uid 100000)."""
-    path.unlink(missing_ok=True)
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as out:
+    """Write a file owned by root of the instance (host uid 100000), whole or not at all:
+    written under a temporary name, then renamed over ``path`` (a crash of the control
+    plane midway never leaves a short file or one the instance cannot read)."""
+    temporary = path.with_name(f".{path.name}.new")
+    temporary.unlink(missing_ok=True)
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as out:
+        os.fchown(out.fileno(), SHIFT, SHIFT)
         out.write(data)
-    os.chown(path, SHIFT, SHIFT)
+    os.replace(temporary, path)
 
 
 def _ensure_host_key(spec: InstanceSpec) -> None:
-    """An ed25519 ssh host key in the upper layer, made once per instance (mode 600)."""
+    """An ed25519 ssh host key in the upper layer, made once per instance (mode 600).
+
+    The private key is written last: where it exists, so does its ``.pub`` (a key pair cut
+    short by a crash is made again)."""
     ssh = spec.workdir / "upper" / "etc" / "ssh"
-    if (ssh / "ssh_host_ed25519_key").exists():
+    if (ssh / "ssh_host_ed25519_key").exists() and (ssh / "ssh_host_ed25519_key.pub").exists():
         return
     for directory in (ssh.parent, ssh):
         directory.mkdir(mode=0o755, exist_ok=True)
@@ -304,10 +311,10 @@ def _ensure_host_key(spec: InstanceSpec) -> None:
     key = ed25519.Ed25519PrivateKey.generate()
     private = key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.OpenSSH, ser.NoEncryption())
     public = key.public_key().public_bytes(ser.Encoding.OpenSSH, ser.PublicFormat.OpenSSH)
-    _write_owned(ssh / "ssh_host_ed25519_key", private, 0o600)
     _write_owned(
         ssh / "ssh_host_ed25519_key.pub", public + f" root@{spec.hostname}\n".encode(), 0o644
     )
+    _write_owned(ssh / "ssh_host_ed25519_key", private, 0o600)
 
 
 def _spawn_and_boot(spec: InstanceSpec, host: HostNames, python: str) -> int:

@@ -76,6 +76,16 @@ def units() -> list[str]:
     return sorted(n for n in names if n.startswith(("gunicorn-", "runserver-")))
 
 
+def system_pip() -> bool:
+    """Whether this python's own pip can install into another environment (--python)."""
+    try:
+        import pip  # noqa: PLC0415
+    except ImportError:
+        return False
+    major, minor = (int(part) for part in pip.__version__.split(".")[:2])
+    return (major, minor) >= (22, 3)
+
+
 releases = [r for r in map(release, sorted(glob.glob(os.path.join(root, "releases", "*")))) if r]
 current = os.path.realpath(os.path.join(root, "current"))
 venvs = [
@@ -92,6 +102,7 @@ print(
                 c: bool(shutil.which(c, path=SEARCH)) for c in ("nginx", "rsync", "curl", "sudo")
             },
             "venv": has_venv(),
+            "system_pip": system_pip(),
             "releases": releases,
             "current": os.path.basename(current) if os.path.isdir(current) else None,
             "venvs": venvs,
