@@ -92,12 +92,10 @@ PROBE: dict[str, Any] = {
     ],
     "current": "r2",
     "venvs": ["q1", "q2"],
-    "settings": True,
     "nginx_running": False,
     "services": {},
     "units": ["gunicorn-shop-r2", "runserver-blog"],
     "hostname": "ip-10-0-0-5",
-    "addresses": ["10.0.0.5"],
 }
 
 
@@ -110,7 +108,6 @@ class TestServerFacts:
         assert facts.current == "r2"
         assert facts.venvs == frozenset({"q1", "q2"})
         assert facts.units == ("gunicorn-shop-r2", "runserver-blog")
-        assert facts.addresses == ("10.0.0.5",)
         assert facts.current_release == facts.releases[1]
 
     def test_units_optional(self) -> None:

@@ -54,7 +54,6 @@ def serving(*rels: Release, units: tuple[str, ...] | None = None, **changes: obj
         releases=rels,
         current=rels[-1].release_id if rels else None,
         venvs=frozenset(r.requirements for r in rels),
-        settings=True,
         nginx_running=True,
         commands={"nginx": True, "rsync": True, "curl": True},
         units=tuple(f"gunicorn-shop-{r.release_id}" for r in rels[-1:]) if units is None else units,

@@ -251,9 +251,15 @@ def status(app: AppOpt = None) -> None:
         health = f"no answer: {error}"
     where = record.instance_id or record.target
     console.print(f"app       [bold]{record.app}[/] ({record.mode})")
-    console.print(f"server    {where} {record.user}@{record.host} ({record.target})")
+    console.print(
+        f"server    {where} {record.user}@{record.host} ({record.target}, {facts.hostname})"
+    )
     console.print(f"url       {record.url}")
     console.print(f"release   {facts.current or 'none'} of {len(facts.releases)}")
+    for name, state in sorted(facts.services.items()):
+        if Layout(record.app).owns(name) or name == "nginx":
+            since = f", restarted {state.get('restarts', 0)} times" if state.get("restarts") else ""
+            console.print(f"process   {name}: {state.get('state')} (pid {state.get('pid')}{since})")
     console.print(f"health    {health}")
 
 

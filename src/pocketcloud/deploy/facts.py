@@ -71,13 +71,11 @@ class ServerFacts:
     releases: tuple[Release, ...] = ()
     current: str | None = None
     venvs: frozenset[str] = frozenset()
-    settings: bool = False
     nginx_running: bool = False
     services: dict[str, Any] = field(default_factory=dict)
     #: gunicorn-* and runserver-* service definitions on the server (any app)
     units: tuple[str, ...] = ()
     hostname: str = ""
-    addresses: tuple[str, ...] = ()
     cpus: int = 1
 
     @classmethod
@@ -96,12 +94,10 @@ class ServerFacts:
             releases=tuple(Release.from_meta(m) for m in data["releases"] if "id" in m),
             current=data["current"],
             venvs=frozenset(map(str, data["venvs"])),
-            settings=bool(data["settings"]),
             nginx_running=bool(data["nginx_running"]),
             services=dict(data["services"]),
             units=tuple(map(str, data.get("units", []))),
             hostname=str(data["hostname"]),
-            addresses=tuple(map(str, data["addresses"])),
             cpus=int(data.get("cpus", 1)),
         )
 

@@ -52,14 +52,6 @@ def services() -> Any:
         return {}
 
 
-def addresses() -> list[str]:
-    try:
-        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=False)
-        return out.stdout.split()
-    except OSError:
-        return []
-
-
 def has_venv() -> bool:
     return (
         subprocess.run(
@@ -106,12 +98,10 @@ print(
             "releases": releases,
             "current": os.path.basename(current) if os.path.isdir(current) else None,
             "venvs": venvs,
-            "settings": os.path.exists(os.path.join(root, "shared", "settings.json")),
             "nginx_running": nginx_running(),
             "services": services(),
             "units": units(),
             "hostname": socket.gethostname(),
-            "addresses": addresses(),
             "cpus": len(os.sched_getaffinity(0)),
         }
     )
