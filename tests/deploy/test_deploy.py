@@ -180,6 +180,26 @@ class TestRedeploy:
         assert serving(user) == before
         assert user.ssh(APP, "ls /srv/app/mysite/releases") == listed
 
+    def test_one_deploy_at_a_time(self, user: User, project: Path) -> None:
+        """While another deploy holds the app's lock, a deploy changes nothing and says who
+        holds it and how to clear a stale one; released, the next deploy goes ahead."""
+        lock = f"/tmp/pocketcloud-deploy-{APP}.lock"
+        user.ssh(APP, f"mkdir {lock} && echo 'laptop pid 42' > {lock}/holder")
+        before = serving(user)
+        edit(project, VIEWS, "Hello from", "Hey from")
+        try:
+            out = user.fails("deploy", project, "--profile", "pocketcloud-test")
+            assert "another deploy or rollback of mysite is running (held by laptop pid 42)" in out
+            assert f"'rm -r {lock}'" in out
+            assert serving(user) == before
+            user.ssh(APP, f"rm -r {lock}")
+            deploy(user, project)
+            assert "Hey from" in wait_for(user.record(APP)["host"], user.record(APP)["host"])
+            assert user.ssh(APP, f"ls -d {lock} 2>/dev/null; true") == ""  # released
+        finally:
+            restore(project)
+        deploy(user, project)
+
     def test_rollback(self, user: User, project: Path) -> None:
         """rollback switches back to the previous release without building anything."""
         releases = user.run("releases", "--app", APP)

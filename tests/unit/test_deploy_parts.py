@@ -586,3 +586,25 @@ class TestBuildVenv:
         )
         assert "python3 -m venv /v/h && /v/h/bin/pip install -q" in line
         assert "--no-index --find-links /w gunicorn" in line
+
+
+class TestLock:
+    """The deploy lock's shell lines, run by a real shell on a temporary folder."""
+
+    def test_second_taker_is_told_the_holder(self, tmp_path: Path) -> None:
+        """The first mkdir wins and records its holder; the second fails naming it;
+        after release the lock can be taken again."""
+        layout = Layout("shop")
+        lock = str(layout.lock)
+        here = tmp_path / "shop.lock"
+
+        def sh(line: str) -> subprocess.CompletedProcess[str]:
+            line = line.replace(lock, str(here))
+            return subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False)
+
+        assert sh(cmd.take_lock(layout, "laptop pid 1")).returncode == 0
+        second = sh(cmd.take_lock(layout, "desktop pid 2"))
+        assert second.returncode == 1
+        assert second.stdout.strip() == "held by laptop pid 1"
+        assert sh(cmd.release_lock(layout)).returncode == 0
+        assert sh(cmd.take_lock(layout, "desktop pid 2")).returncode == 0

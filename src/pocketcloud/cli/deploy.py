@@ -204,9 +204,10 @@ def rollback(
         record = _record(app)
         runner = deployer.connect(record, echo)
         try:
-            facts = deployer.probe(runner, Layout(record.app))
-            the_plan = plans.rollback(Layout(record.app), facts, release, tuple(record.names))
-            runner.run_plan(the_plan)
+            with deployer.locked(runner, Layout(record.app)):
+                facts = deployer.probe(runner, Layout(record.app))
+                the_plan = plans.rollback(Layout(record.app), facts, release, tuple(record.names))
+                runner.run_plan(the_plan)
         finally:
             runner.close()
     except EXPECTED as error:

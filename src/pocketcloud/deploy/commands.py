@@ -191,6 +191,19 @@ def restore_site(layout: Layout, release_id: str) -> str:
     )
 
 
+def take_lock(layout: Layout, holder: str) -> str:
+    """Make the app's lock directory, naming its holder; fail naming the one who has it."""
+    lock = layout.lock
+    return (
+        f"mkdir {lock} 2>/dev/null && echo {shlex.quote(holder)} > {lock}/holder || "
+        f'{{ echo "held by $(cat {lock}/holder 2>/dev/null || echo someone)"; exit 1; }}'
+    )
+
+
+def release_lock(layout: Layout) -> str:
+    return f"rm -rf {layout.lock}"
+
+
 def point_current(layout: Layout, release_id: str) -> str:
     new = f"{layout.root}/current.new"
     return f"ln -sfn releases/{release_id} {new} && mv -T {new} {layout.current}"

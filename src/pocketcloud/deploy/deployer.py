@@ -6,10 +6,13 @@ rsync (:mod:`.ssh`); nothing here imports the cloud's own services, store or hos
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,12 +20,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pocketcloud.deploy import apps, cloud, plan, provision, source
-from pocketcloud.deploy.commands import remote_script
+from pocketcloud.deploy import commands as cmd
 from pocketcloud.deploy.facts import Release, ServerFacts
 from pocketcloud.deploy.layout import Layout
 from pocketcloud.deploy.project import Project, locate_project
 from pocketcloud.deploy.ssh import Connection, Echo, Runner, StepFailed
-from pocketcloud.deploy.steps import Login, Plan
+from pocketcloud.deploy.steps import Login, Plan, Remote
 
 
 def wheel_cache() -> Path:
@@ -84,7 +87,7 @@ def connect(record: apps.AppRecord, echo: Echo) -> Runner:
 def probe(runner: Runner, layout: Layout) -> ServerFacts:
     """What the server holds for the app (runs the probe script over ssh)."""
     out = runner.capture(
-        "look at the server", f"python3 - {layout.root}", remote_script("probe.py")
+        "look at the server", f"python3 - {layout.root}", cmd.remote_script("probe.py")
     )
     try:
         return ServerFacts.parse(out.strip().splitlines()[-1])
@@ -92,6 +95,25 @@ def probe(runner: Runner, layout: Layout) -> ServerFacts:
         raise DeployError(
             f"the server's answer to the probe is not readable: {out[-500:]}"
         ) from exc
+
+
+@contextlib.contextmanager
+def locked(runner: Runner, layout: Layout) -> Iterator[None]:
+    """Hold the app's deploy lock on the server while the block runs (one deploy or
+    rollback at a time); DeployError naming the holder if another has it."""
+    holder = f"{socket.gethostname()} pid {os.getpid()} since {datetime.now(UTC):%H:%M:%S} UTC"
+    try:
+        runner.run(Remote("take the app's deploy lock", cmd.take_lock(layout, holder)))
+    except StepFailed as failed:
+        raise DeployError(
+            f"another deploy or rollback of {layout.app} is running ({failed.tail.strip()}); "
+            f"if none is, remove its lock: {runner.login.shown()} 'rm -r {layout.lock}'"
+        ) from failed
+    try:
+        yield
+    finally:
+        with contextlib.suppress(StepFailed):
+            runner.run(Remote("release the deploy lock", cmd.release_lock(layout)))
 
 
 def _provision(opts: Options, app: str, echo: Echo) -> apps.AppRecord | None:
@@ -212,14 +234,16 @@ def deploy(path: Path, opts: Options, echo: Echo) -> tuple[apps.AppRecord | None
             f"{failed}\n\nthe deploy stopped before changing the server{hint}"
         ) from failed
     try:
-        facts = probe(runner, Layout(app))
-        the_plan = plan.deploy(wanted(project, record, facts, opts), facts)
         if opts.dry_run:
-            return record, the_plan
-        record.save()  # where the app lives, even if this deploy fails: destroy finds it
-        for line in the_plan.notes:
-            echo("note", line)
-        late = runner.run_plan(the_plan)
+            facts = probe(runner, Layout(app))
+            return record, plan.deploy(wanted(project, record, facts, opts), facts)
+        with locked(runner, Layout(app)):
+            facts = probe(runner, Layout(app))
+            the_plan = plan.deploy(wanted(project, record, facts, opts), facts)
+            record.save()  # where the app lives, even if this deploy fails: destroy finds it
+            for line in the_plan.notes:
+                echo("note", line)
+            late = runner.run_plan(the_plan)
     except StepFailed as failed:
         current = facts.current if facts else None
         serving = f"release {current} keeps serving" if current else "nothing was serving"

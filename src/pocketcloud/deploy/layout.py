@@ -114,6 +114,12 @@ class Layout:
         return f"runserver-{self.app}"
 
     @property
+    def lock(self) -> PurePosixPath:
+        """Held (a directory, made atomically) while a deploy or rollback of the app runs;
+        under /tmp so a reboot clears a lock whose holder died."""
+        return PurePosixPath("/tmp") / f"pocketcloud-deploy-{self.app}.lock"  # noqa: S108
+
+    @property
     def nginx_site(self) -> PurePosixPath:
         return NGINX_AVAILABLE / f"pocketcloud-{self.app}.conf"
 
