@@ -78,7 +78,9 @@ class TestSshTarget:
         second = wait_for(first["host"], "second.test")
         one = wait_for(first["host"], first["host"])
         release = re.compile(r"release <code>([^<]+)</code>")
-        assert release.findall(second) != release.findall(one)
+        current = "basename $(readlink /srv/app/{}/current)"
+        assert release.findall(second) == [user.ssh("second", current.format("second")).strip()]
+        assert release.findall(one) == [user.ssh("second", current.format("first")).strip()]
         sites = user.ssh("second", "ls /etc/nginx/sites-enabled").split()
         assert {"pocketcloud-first.conf", "pocketcloud-second.conf"} <= set(sites)
         assert get(first["host"], "unknown.test")[0] == 0  # default_server: closed, no answer
