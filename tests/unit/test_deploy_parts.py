@@ -457,6 +457,13 @@ class TestApps:
         assert apps.load("shop") == self.record()
         assert (config_home / "pocketcloud" / "apps" / "shop.json").is_file()
 
+    def test_unknown_keys_are_left_aside(self, config_home: Path) -> None:
+        """A record written by another version (a key this one does not know) still loads."""
+        self.record().save()
+        path = config_home / "pocketcloud" / "apps" / "shop.json"
+        path.write_text(json.dumps(json.loads(path.read_text()) | {"project": "/home/me/shop"}))
+        assert apps.load("shop") == self.record()
+
     def test_file_is_private(self, config_home: Path) -> None:
         """The record is 0600 in a folder only its owner can enter."""
         self.record().save()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 
@@ -37,7 +37,6 @@ class AppRecord:
     instance_id: str | None = None
     names: list[str] = field(default_factory=list)
     mode: str = "gunicorn"
-    project: str = ""
     strict: str = "accept-new"
 
     @property
@@ -59,9 +58,12 @@ class AppRecord:
 
 
 def load(app: str) -> AppRecord:
+    """The app's record; keys this version does not know are left aside."""
     path = apps_dir() / f"{app}.json"
+    known_fields = {f.name for f in fields(AppRecord)}
     try:
-        return AppRecord(**json.loads(path.read_text()))
+        data = json.loads(path.read_text())
+        return AppRecord(**{k: v for k, v in data.items() if k in known_fields})
     except FileNotFoundError:
         known = ", ".join(list_apps()) or "none"
         raise AppError(f"no app {app!r} deployed from this machine (known: {known})") from None

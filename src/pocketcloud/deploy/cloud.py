@@ -46,7 +46,6 @@ class Server:
 
     instance_id: str
     address: str
-    names: tuple[str, ...]
     known_hosts: list[str]
 
 
@@ -215,8 +214,7 @@ class Cloud:
 
     def server(self, instance: dict[str, Any]) -> Server:
         """How to reach the instance, with the host keys it printed on its console."""
-        names = pv.addresses(instance)
-        address = names[0]
+        address = pv.addresses(instance)[0]
         console = ""
         for _ in range(20):
             found = self.call("get_console_output", InstanceId=instance["InstanceId"])
@@ -224,7 +222,7 @@ class Cloud:
             if "END SSH HOST KEY KEYS" in console:
                 break
             time.sleep(0.5)
-        return Server(instance["InstanceId"], address, names, pv.host_keys(console, address))
+        return Server(instance["InstanceId"], address, pv.host_keys(console, address))
 
     # --- removal -------------------------------------------------------------------------
 

@@ -219,7 +219,6 @@ def deploy(path: Path, opts: Options, echo: Echo) -> tuple[apps.AppRecord | None
             app, opts.target, "<new instance>", "admin", names=["<new instance>"]
         )
         return None, plan.deploy(wanted(project, placeholder, ServerFacts(), opts), ServerFacts())
-    record = replace(record, project=str(project.root))
     facts: ServerFacts | None = None
     try:
         runner = connect(record, echo)
