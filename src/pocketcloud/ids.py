@@ -14,6 +14,11 @@ def ec2_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(9)[:17]}"
 
 
+def mac_address() -> str:
+    """A locally administered unicast MAC, as EC2 gives interfaces: ``0e:1a:2b:3c:4d:5e``."""
+    return "0e:" + ":".join(secrets.token_hex(1) for _ in range(5))
+
+
 def iam_id(prefix: str) -> str:
     """An IAM unique id: a 4-letter prefix (AIDA user, AGPA group, ANPA policy) + 17 chars."""
     return prefix + "".join(secrets.choice(_UPPER) for _ in range(17))

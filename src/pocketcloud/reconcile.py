@@ -64,6 +64,9 @@ def spec_for(
         pids_max=itype.pids_max,
         metadata_port=cloud.settings.imds_port,
         outbound=cloud.settings.nat,
+        mac=cloud.store.scalar(
+            "SELECT mac FROM network_interfaces WHERE instance_id = ?", (instance.instance_id,)
+        ),
     )
 
 

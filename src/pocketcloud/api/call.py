@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,12 +35,17 @@ class Registry:
     def __init__(self, service: str) -> None:
         self.service = service
         self.handlers: dict[str, Handler] = {}
+        #: the filter names each Describe operation accepts (for the operations table)
+        self.filters: dict[str, tuple[str, ...]] = {}
 
-    def op(self, name: str) -> Callable[[Handler], Handler]:
-        """Register the decorated function as the handler of ``name``."""
+    def op(self, name: str, *, filters: Sequence[str] = ()) -> Callable[[Handler], Handler]:
+        """Register the decorated function as the handler of ``name`` (a Describe
+        operation also names the filters it accepts, tag filters aside)."""
 
         def register(func: Handler) -> Handler:
             self.handlers[name] = func
+            if filters:
+                self.filters[name] = tuple(filters)
             return func
 
         return register

@@ -41,7 +41,13 @@ def enable_forwarding() -> None:
 
 
 def create(
-    netns: str, veth: str, address: str, prefix_len: int, alias: str, outbound: bool = False
+    netns: str,
+    veth: str,
+    address: str,
+    prefix_len: int,
+    alias: str,
+    outbound: bool = False,
+    mac: str | None = None,
 ) -> None:
     """Create the netns, the veth pair, the /32 route and the policy rules; needs root.
 
@@ -49,7 +55,8 @@ def create(
     veth still tells which instance it belonged to.
     """
     run(["ip", "netns", "add", netns])
-    run(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns])
+    peer = ["name", "eth0", *(["address", mac] if mac else []), "netns", netns]
+    run(["ip", "link", "add", veth, "type", "veth", "peer", *peer])
     run(["ip", "link", "set", veth, "alias", alias])
     # inside first: once the host's /32 route exists, both ends must already be up, or the
     # host's first SYN to the instance is dropped and TCP waits a second to resend it

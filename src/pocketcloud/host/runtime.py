@@ -64,6 +64,8 @@ class InstanceSpec:
     metadata_port: int | None = None
     #: follow the host's routes (with the cloud's NAT) instead of staying on this machine
     outbound: bool = False
+    #: the MAC address of the instance's eth0 (None: the kernel picks one)
+    mac: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ def start(spec: InstanceSpec) -> int:
             spec.prefix_len,
             spec.instance_id,
             spec.outbound,
+            spec.mac,
         )
         if spec.metadata_port is not None:
             imds.redirect(host.netns, network.GATEWAY, spec.metadata_port)

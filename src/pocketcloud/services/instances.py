@@ -22,6 +22,8 @@ from pocketcloud.store.sqlite import Row
 
 MAX_USER_DATA = 16 * 1024
 MAX_LIVE_INSTANCES = 256
+ROOT_DEVICE = "/dev/xvda"
+ROOT_VOLUME_GIB = 8  # what an AMI's root snapshot usually is on EC2
 MAX_GROUPS_PER_INTERFACE = 5  # EC2's default quota (an instance here has one interface)
 FILTERS = (
     "instance-id",
@@ -244,8 +246,23 @@ def _record_launch(cloud: Cloud, request: LaunchRequest, requester: str) -> Rese
                 ),
             )
             set_groups(cloud, instance_id, group_ids)
+            _record_parts(cloud, instance_id, subnet.zone, stamp)
             tags.apply(cloud, instance_id, request.tags)
         return Reservation(reservation_id, load(cloud, reservation_id=reservation_id))
+
+
+def _record_parts(cloud: Cloud, instance_id: str, zone: str, stamp: str) -> None:
+    """The instance's primary network interface and root volume."""
+    cloud.store.execute(
+        "INSERT INTO network_interfaces(eni_id, instance_id, attachment_id, mac, attach_time) "
+        "VALUES(?, ?, ?, ?, ?)",
+        (ids.ec2_id("eni"), instance_id, ids.ec2_id("eni-attach"), ids.mac_address(), stamp),
+    )
+    cloud.store.execute(
+        "INSERT INTO volumes(volume_id, instance_id, device, size_gib, zone, state, created, "
+        "attach_time) VALUES(?, ?, ?, ?, ?, 'in-use', ?, ?)",
+        (ids.ec2_id("vol"), instance_id, ROOT_DEVICE, ROOT_VOLUME_GIB, zone, stamp, stamp),
+    )
 
 
 def _by_token(cloud: Cloud, token: str) -> Reservation | None:

@@ -151,6 +151,122 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX instance_groups_group ON instance_groups(group_id);
     """,
+    # 3: VPC networking (attributes, internet gateways, route tables), network interfaces,
+    # Elastic IPs, launch templates, volumes. Existing clouds get what a new one has: the
+    # default VPC's internet gateway and main route table, and each instance's primary
+    # network interface and root volume.
+    """
+    ALTER TABLE vpcs ADD COLUMN dns_support INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE vpcs ADD COLUMN dns_hostnames INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE vpcs ADD COLUMN tenancy TEXT NOT NULL DEFAULT 'default';
+    UPDATE vpcs SET dns_hostnames = 1 WHERE is_default = 1;
+    ALTER TABLE subnets ADD COLUMN map_public_ip INTEGER NOT NULL DEFAULT 0;
+    UPDATE subnets SET map_public_ip = default_for_az;
+
+    CREATE TABLE internet_gateways (
+        igw_id TEXT PRIMARY KEY,
+        vpc_id TEXT REFERENCES vpcs(vpc_id)
+    );
+    CREATE INDEX internet_gateways_vpc ON internet_gateways(vpc_id);
+    CREATE TABLE route_tables (
+        route_table_id TEXT PRIMARY KEY,
+        vpc_id TEXT NOT NULL REFERENCES vpcs(vpc_id)
+    );
+    CREATE TABLE routes (
+        route_table_id TEXT NOT NULL REFERENCES route_tables(route_table_id) ON DELETE CASCADE,
+        destination TEXT NOT NULL,
+        gateway_id TEXT NOT NULL,
+        PRIMARY KEY (route_table_id, destination)
+    );
+    CREATE TABLE route_table_associations (
+        association_id TEXT PRIMARY KEY,
+        route_table_id TEXT NOT NULL REFERENCES route_tables(route_table_id),
+        subnet_id TEXT UNIQUE REFERENCES subnets(subnet_id),
+        main INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO internet_gateways(igw_id, vpc_id)
+        SELECT 'igw-' || substr(lower(hex(randomblob(9))), 1, 17), vpc_id
+        FROM vpcs WHERE is_default = 1;
+    INSERT INTO route_tables(route_table_id, vpc_id)
+        SELECT 'rtb-' || substr(lower(hex(randomblob(9))), 1, 17), vpc_id FROM vpcs;
+    INSERT INTO routes(route_table_id, destination, gateway_id)
+        SELECT r.route_table_id, v.cidr, 'local' FROM route_tables r JOIN vpcs v USING (vpc_id);
+    INSERT INTO routes(route_table_id, destination, gateway_id)
+        SELECT r.route_table_id, '0.0.0.0/0', g.igw_id
+        FROM route_tables r JOIN internet_gateways g USING (vpc_id);
+    INSERT INTO route_table_associations(association_id, route_table_id, subnet_id, main)
+        SELECT 'rtbassoc-' || substr(lower(hex(randomblob(9))), 1, 17), route_table_id, NULL, 1
+        FROM route_tables;
+
+    CREATE TABLE network_interfaces (
+        eni_id TEXT PRIMARY KEY,
+        instance_id TEXT UNIQUE REFERENCES instances(instance_id) ON DELETE CASCADE,
+        attachment_id TEXT,
+        mac TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        source_dest_check INTEGER NOT NULL DEFAULT 1,
+        delete_on_termination INTEGER NOT NULL DEFAULT 1,
+        attach_time TEXT
+    );
+    INSERT INTO network_interfaces(eni_id, instance_id, attachment_id, mac, attach_time)
+        SELECT 'eni-' || substr(lower(hex(randomblob(9))), 1, 17), instance_id,
+            'eni-attach-' || substr(lower(hex(randomblob(9))), 1, 17),
+            '0e:' || substr(lower(hex(randomblob(5))), 1, 2)
+            || ':' || substr(lower(hex(randomblob(1))), 1, 2)
+            || ':' || substr(lower(hex(randomblob(1))), 1, 2)
+            || ':' || substr(lower(hex(randomblob(1))), 1, 2)
+            || ':' || substr(lower(hex(randomblob(1))), 1, 2),
+            launch_time
+        FROM instances;
+
+    CREATE TABLE addresses (
+        allocation_id TEXT PRIMARY KEY,
+        public_ip TEXT NOT NULL UNIQUE,
+        association_id TEXT UNIQUE,
+        instance_id TEXT REFERENCES instances(instance_id) ON DELETE SET NULL,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX addresses_instance ON addresses(instance_id);
+
+    CREATE TABLE launch_templates (
+        template_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        default_version INTEGER NOT NULL,
+        latest_version INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    CREATE TABLE launch_template_versions (
+        template_id TEXT NOT NULL REFERENCES launch_templates(template_id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        data TEXT NOT NULL,
+        created TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (template_id, version)
+    );
+
+    CREATE TABLE volumes (
+        volume_id TEXT PRIMARY KEY,
+        instance_id TEXT REFERENCES instances(instance_id) ON DELETE SET NULL,
+        device TEXT,
+        size_gib INTEGER NOT NULL,
+        volume_type TEXT NOT NULL DEFAULT 'gp3',
+        zone TEXT NOT NULL,
+        state TEXT NOT NULL,
+        delete_on_termination INTEGER NOT NULL DEFAULT 1,
+        created TEXT NOT NULL,
+        attach_time TEXT
+    );
+    CREATE INDEX volumes_instance ON volumes(instance_id);
+    INSERT INTO volumes(volume_id, instance_id, device, size_gib, zone, state, created,
+            attach_time)
+        SELECT 'vol-' || substr(lower(hex(randomblob(9))), 1, 17), i.instance_id, '/dev/xvda', 8,
+            s.zone,
+            CASE WHEN i.state = 'terminated' THEN 'deleted' ELSE 'in-use' END,
+            i.launch_time, i.launch_time
+        FROM instances i JOIN subnets s ON s.subnet_id = i.subnet_id;
+    """,
 )
 
 VERSION = len(MIGRATIONS)
