@@ -44,7 +44,7 @@ def first(aws_user: User, project: Path) -> dict[str, str]:
     """App ``first`` deployed with ``--target aws`` and a named profile; its record."""
     out = aws_user.run(
         "deploy", project, "--target", "aws", "--profile", AWS_PROFILE, "--app", "first",
-        "--image-name", "debian-12",
+        "--image-name", "debian-12", "--image-owner", "amazon",
     )  # fmt: skip
     assert "aws --profile fake-aws ec2 run-instances" in out
     return aws_user.record("first")

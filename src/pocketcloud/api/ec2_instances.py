@@ -287,30 +287,54 @@ def describe_instance_attribute(call: Call, p: Params) -> Result:
     return out
 
 
-@registry.op("DescribeImages")
+@registry.op("DescribeImages", filters=images.FILTERS)
 def describe_images(call: Call, p: Params) -> Result:
-    found = images.describe_images(call.cloud, p.get("ImageIds", []), filters_of(p))
+    found, token = images.describe_images(
+        call.cloud,
+        p.get("ImageIds", []),
+        filters_of(p),
+        p.get("Owners", []),
+        p.get("MaxResults"),
+        p.get("NextToken"),
+    )
+    return {"Images": [_image(call, v) for v in found], "NextToken": token}
+
+
+def _image(call: Call, v: images.ImageView) -> Result:
     return {
-        "Images": [
+        "ImageId": v.image_id,
+        "ImageLocation": f"{images.OWNER_ALIAS}/{v.name}",
+        "Name": v.name,
+        "Description": v.description,
+        "State": v.state,
+        "Architecture": v.architecture,
+        "CreationDate": v.created or None,
+        "OwnerId": call.cloud.account_id,
+        "ImageOwnerAlias": images.OWNER_ALIAS,
+        "Public": True,
+        "ImageType": "machine",
+        "RootDeviceType": "ebs",
+        "RootDeviceName": images.ROOT_DEVICE,
+        "BlockDeviceMappings": [
             {
-                "ImageId": v.image_id,
-                "Name": v.name,
-                "Description": v.description,
-                "State": v.state,
-                "Architecture": v.architecture,
-                "CreationDate": v.created or None,
-                "OwnerId": call.cloud.account_id,
-                "ImageOwnerAlias": "pocketcloud",
-                "Public": True,
-                "ImageType": "machine",
-                "RootDeviceType": "instance-store",
-                "RootDeviceName": "/dev/xvda",
-                "VirtualizationType": "hvm",
-                "Hypervisor": "xen",
-                "PlatformDetails": "Linux/UNIX",
-                "BlockDeviceMappings": [],
-                "ProductCodes": [],
+                "DeviceName": images.ROOT_DEVICE,
+                "Ebs": {
+                    "DeleteOnTermination": True,
+                    "VolumeSize": images.ROOT_VOLUME_GIB,
+                    "VolumeType": "gp3",
+                    "Iops": 3000,
+                    "Throughput": 125,
+                    "Encrypted": False,
+                },
             }
-            for v in found
-        ]
+        ],
+        "VirtualizationType": "hvm",
+        "Hypervisor": "xen",
+        "EnaSupport": True,
+        "SriovNetSupport": "simple",
+        "BootMode": "uefi-preferred",
+        "PlatformDetails": "Linux/UNIX",
+        "UsageOperation": "RunInstances",
+        "ProductCodes": [],
+        "Tags": [],
     }
