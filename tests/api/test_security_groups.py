@@ -211,6 +211,36 @@ class TestSecurityGroups:
         )["SecurityGroups"]
         assert [g["GroupId"] for g in found] == [gid]
 
+    def test_source_group_filters(self, ec2: Any, sts: Any) -> None:
+        """``ip-permission.group-name`` and ``ip-permission.user-id`` select the groups whose
+        rules name a source group (by that group's name and owner); ``prefix-list-id``
+        matches nothing, since prefix lists are not offered."""
+        source = ec2.create_security_group(GroupName="src-by-name", Description="s")["GroupId"]
+        target = ec2.create_security_group(GroupName="tgt-by-name", Description="t")["GroupId"]
+        ec2.authorize_security_group_ingress(
+            GroupId=target,
+            IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+                 "UserIdGroupPairs": [{"GroupId": source}]}
+            ],
+        )  # fmt: skip
+        account = sts.get_caller_identity()["Account"]
+        for name, value in (
+            ("ip-permission.group-name", "src-by-name"),
+            ("ip-permission.user-id", account),
+        ):
+            found = ec2.describe_security_groups(
+                Filters=[
+                    {"Name": name, "Values": [value]},
+                    {"Name": "group-id", "Values": [target]},
+                ]
+            )["SecurityGroups"]
+            assert [g["GroupId"] for g in found] == [target], name
+        none = ec2.describe_security_groups(
+            Filters=[{"Name": "ip-permission.prefix-list-id", "Values": ["*"]}]
+        )["SecurityGroups"]
+        assert none == []
+
 
 class TestTags:
     def test_create_describe_delete(self, ec2: Any) -> None:

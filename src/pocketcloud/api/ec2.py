@@ -55,7 +55,7 @@ def import_key_pair(call: Call, p: Params) -> Result:
     }
 
 
-@registry.op("DescribeKeyPairs")
+@registry.op("DescribeKeyPairs", filters=keypairs.FILTERS)
 def describe_key_pairs(call: Call, p: Params) -> Result:
     pairs = keypairs.describe_key_pairs(
         call.cloud, p.get("KeyNames", []), p.get("KeyPairIds", []), filters_of(p)
@@ -85,7 +85,7 @@ def delete_tags(call: Call, p: Params) -> Result:
     return {}
 
 
-@registry.op("DescribeTags")
+@registry.op("DescribeTags", filters=tags.DESCRIBE_FILTERS)
 def describe_tags(call: Call, p: Params) -> Result:
     found, token = tags.describe_tags(
         call.cloud, filters_of(p), p.get("MaxResults"), p.get("NextToken")

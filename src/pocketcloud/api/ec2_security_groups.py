@@ -146,7 +146,7 @@ def delete_security_group(call: Call, p: Params) -> Result:
     return {"Return": True, "GroupId": group_id}
 
 
-@registry.op("DescribeSecurityGroups")
+@registry.op("DescribeSecurityGroups", filters=sg.GROUP_FILTERS)
 def describe_security_groups(call: Call, p: Params) -> Result:
     groups, token = sg.describe_security_groups(
         call.cloud,
@@ -159,7 +159,7 @@ def describe_security_groups(call: Call, p: Params) -> Result:
     return {"SecurityGroups": [_group(call, g) for g in groups], "NextToken": token}
 
 
-@registry.op("DescribeSecurityGroupRules")
+@registry.op("DescribeSecurityGroupRules", filters=sg.RULE_FILTERS)
 def describe_security_group_rules(call: Call, p: Params) -> Result:
     rules, token = sg.describe_security_group_rules(
         call.cloud,

@@ -24,12 +24,18 @@ GROUP_FILTERS = (
     "ip-permission.cidr",
     "ip-permission.ipv6-cidr",
     "ip-permission.group-id",
+    "ip-permission.group-name",
+    "ip-permission.user-id",
+    "ip-permission.prefix-list-id",
     "egress.ip-permission.protocol",
     "egress.ip-permission.from-port",
     "egress.ip-permission.to-port",
     "egress.ip-permission.cidr",
     "egress.ip-permission.ipv6-cidr",
     "egress.ip-permission.group-id",
+    "egress.ip-permission.group-name",
+    "egress.ip-permission.user-id",
+    "egress.ip-permission.prefix-list-id",
 )
 RULE_FILTERS = ("group-id", "security-group-rule-id")
 DEFAULT = "default"
@@ -251,23 +257,29 @@ def _fields(cloud: Cloud, group: SecurityGroup, name: str) -> list[str] | None:
         return own
     if name.startswith(("ip-permission.", "egress.ip-permission.")):
         egress, _, attribute = name.partition("ip-permission.")
-        return _rule_fields(group.egress if egress else group.ingress, attribute)
+        rules = group.egress if egress else group.ingress
+        return _rule_fields(cloud, rules, attribute)
     return filters.tag_fields(name, group.tags)
 
 
-def _rule_fields(rules: Sequence[Rule], attribute: str) -> list[str]:
-    values = (_rule_attribute(r, attribute) for r in rules)
+def _rule_fields(cloud: Cloud, rules: Sequence[Rule], attribute: str) -> list[str]:
+    values = (_rule_attribute(cloud, r, attribute) for r in rules)
     return [v for v in values if v is not None]
 
 
-def _rule_attribute(rule: Rule, attribute: str) -> str | None:
+def _rule_attribute(cloud: Cloud, rule: Rule, attribute: str) -> str | None:
+    peer = rule.peer.group_id
+    if attribute == "group-name":
+        return None if peer is None else get(cloud, peer).name
     return {
         "protocol": rule.protocol,
         "from-port": str(rule.from_port),
         "to-port": str(rule.to_port),
         "cidr": rule.peer.cidr_ipv4,
         "ipv6-cidr": rule.peer.cidr_ipv6,
-        "group-id": rule.peer.group_id,
+        "group-id": peer,
+        "user-id": None if peer is None else cloud.account_id,
+        "prefix-list-id": None,  # prefix lists are not offered
     }[attribute]
 
 
