@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import base64
+from functools import partial
 
+from pocketcloud.api import ec2_instance_filters as instance_filters
+from pocketcloud.api import ec2_interfaces, view_filters
 from pocketcloud.api.call import Call, Params, Result
 from pocketcloud.api.ec2_common import filters_of, registry, tag_dict, tag_list
 from pocketcloud.errors import InvalidParameterValue
 from pocketcloud.host import runtime
-from pocketcloud.services import images, instance_actions, instance_types, instances
+from pocketcloud.services import (
+    filters,
+    images,
+    instance_actions,
+    instance_types,
+    instances,
+    network,
+)
 from pocketcloud.services import security_groups as sg
 from pocketcloud.services.instance_actions import StateChange
 from pocketcloud.services.instances import Instance, LaunchRequest, Reservation
-from pocketcloud.services.lifecycle import LIVE, State
+from pocketcloud.services.lifecycle import State
 
 
 def _state(state: State) -> Result:
@@ -26,44 +36,69 @@ def _group_names(call: Call, instance: Instance) -> list[Result]:
 
 
 def instance_view(call: Call, i: Instance) -> Result:
-    """An Instance structure as EC2 returns it."""
+    """An Instance structure as EC2 returns it for an instance launched with defaults."""
     itype = instance_types.lookup(i.instance_type)
-    public = i.private_ip if i.state in LIVE else None
+    addressing = ec2_interfaces.instance_network(call, i)
     out: Result = {
         "InstanceId": i.instance_id,
         "ImageId": i.image_id,
         "State": _state(i.state),
         "PrivateDnsName": f"{i.hostname}.ec2.internal",
-        "PublicDnsName": public or "",
+        "PublicDnsName": addressing["PublicDnsName"],
         "StateTransitionReason": i.state_reason,
         "KeyName": i.key_name,
         "AmiLaunchIndex": i.launch_index,
         "ProductCodes": [],
         "InstanceType": i.instance_type,
         "LaunchTime": i.launch_time,
-        "Placement": {"AvailabilityZone": i.zone, "GroupName": "", "Tenancy": "default"},
+        "Placement": {
+            "AvailabilityZone": i.zone,
+            "AvailabilityZoneId": network.zone_id(call.cloud, i.zone),
+            "GroupName": "",
+            "Tenancy": "default",
+        },
         "Monitoring": {"State": "disabled"},
         "SubnetId": i.subnet_id,
         "VpcId": i.vpc_id,
         "PrivateIpAddress": i.private_ip,
-        "PublicIpAddress": public,
+        "PublicIpAddress": addressing["PublicIpAddress"],
+        "NetworkInterfaces": addressing["NetworkInterfaces"],
         "Architecture": "x86_64",
         "RootDeviceType": "instance-store",
         "RootDeviceName": "/dev/xvda",
         "BlockDeviceMappings": [],
         "VirtualizationType": "hvm",
         "Hypervisor": "xen",
+        "ClientToken": i.client_token or "",
+        "EbsOptimized": False,
+        "EnaSupport": True,
         "SecurityGroups": _group_names(call, i),
         "SourceDestCheck": True,
         "Tags": tag_list(i.tags),
         "PlatformDetails": "Linux/UNIX",
+        "UsageOperation": "RunInstances",
+        "UsageOperationUpdateTime": i.launch_time,
         "CpuOptions": {"CoreCount": itype.vcpus, "ThreadsPerCore": 1},
+        "CapacityReservationSpecification": {"CapacityReservationPreference": "open"},
+        "HibernationOptions": {"Configured": False},
+        "EnclaveOptions": {"Enabled": False},
         "MetadataOptions": {
             "State": "applied",
             "HttpTokens": "optional",
-            "HttpEndpoint": "enabled",
             "HttpPutResponseHopLimit": 1,
+            "HttpEndpoint": "enabled",
+            "HttpProtocolIpv6": "disabled",
+            "InstanceMetadataTags": "disabled",
         },
+        "MaintenanceOptions": {"AutoRecovery": "default"},
+        "PrivateDnsNameOptions": {
+            "HostnameType": "ip-name",
+            "EnableResourceNameDnsARecord": False,
+            "EnableResourceNameDnsAAAARecord": False,
+        },
+        "CurrentInstanceBootMode": "legacy-bios",
+        "NetworkPerformanceOptions": {"BandwidthWeighting": "default"},
+        "Operator": {"Managed": False},
     }
     if i.state is State.TERMINATED:  # its address went back to the subnet
         for released in ("PrivateIpAddress", "PrivateDnsName", "SubnetId", "VpcId"):
@@ -123,17 +158,26 @@ def run_instances(call: Call, p: Params) -> Result:
 
 
 def _matching(call: Call, p: Params) -> tuple[list[Reservation], str | None]:
-    """The reservations DescribeInstances and DescribeInstanceStatus select alike."""
+    """The reservations DescribeInstances selects (filters read what it shows)."""
+    views: dict[str, Result] = {}
+
+    def from_view(i: Instance, name: str) -> list[str]:
+        view = views.get(i.instance_id)
+        if view is None:
+            view = views[i.instance_id] = instance_view(call, i)
+        return view_filters.values(view, name, instance_filters.PATHS)
+
     return instances.describe_instances(
         call.cloud,
         p.get("InstanceIds", []),
         filters_of(p),
         p.get("MaxResults"),
         p.get("NextToken"),
+        view_fields=(instance_filters.FILTERS, from_view),
     )
 
 
-@registry.op("DescribeInstances")
+@registry.op("DescribeInstances", filters=instance_filters.FILTERS)
 def describe_instances(call: Call, p: Params) -> Result:
     found, token = _matching(call, p)
     return {"Reservations": [_reservation(call, r) for r in found], "NextToken": token}
@@ -174,36 +218,73 @@ def reboot_instances(call: Call, p: Params) -> Result:
     return {}
 
 
-@registry.op("DescribeInstanceStatus")
+STATUS_FILTERS = (
+    "availability-zone",
+    "availability-zone-id",
+    "event.code",
+    "event.description",
+    "event.instance-event-id",
+    "event.not-after",
+    "event.not-before",
+    "event.not-before-deadline",
+    "instance-state-code",
+    "instance-state-name",
+    "instance-status.reachability",
+    "instance-status.status",
+    "operator.managed",
+    "operator.principal",
+    "system-status.reachability",
+    "system-status.status",
+    "attached-ebs-status.status",
+    "application-status.status",
+)
+STATUS_PATHS = {
+    "event.": "Events",
+    "instance-state-code": "InstanceState.Code",
+    "instance-state-name": "InstanceState.Name",
+    "instance-status.reachability": "InstanceStatus.Details.Status",
+    "system-status.reachability": "SystemStatus.Details.Status",
+    "attached-ebs-status.status": "AttachedEbsStatus.Status",
+    "application-status.status": "ApplicationStatus.Status",
+}
+
+
+def _status_view(call: Call, i: Instance) -> Result:
+    ok = "ok" if i.state is State.RUNNING else "not-applicable"
+    check = {
+        "Status": ok,
+        "Details": [{"Name": "reachability", "Status": "passed" if ok == "ok" else ok}],
+    }
+    return {
+        "InstanceId": i.instance_id,
+        "AvailabilityZone": i.zone,
+        "AvailabilityZoneId": network.zone_id(call.cloud, i.zone),
+        "InstanceState": _state(i.state),
+        "InstanceStatus": check,
+        "SystemStatus": check,
+        "AttachedEbsStatus": check,
+        "Events": [],
+        "Operator": {"Managed": False},
+    }
+
+
+@registry.op("DescribeInstanceStatus", filters=STATUS_FILTERS)
 def describe_instance_status(call: Call, p: Params) -> Result:
-    found, token = _matching(call, p)
+    flts = filters_of(p)
+    filters.check_filter_names(flts, STATUS_FILTERS)
+    found, _ = instances.describe_instances(call.cloud, p.get("InstanceIds", []), [], None, None)
     everything = bool(p.get("IncludeAllInstances"))
-    statuses = []
-    for reservation in found:
-        for i in reservation.instances:
-            if i.state is not State.RUNNING and not everything:
-                continue
-            ok = "ok" if i.state is State.RUNNING else "not-applicable"
-            statuses.append(
-                {
-                    "InstanceId": i.instance_id,
-                    "AvailabilityZone": i.zone,
-                    "InstanceState": _state(i.state),
-                    "InstanceStatus": {
-                        "Status": ok,
-                        "Details": [
-                            {"Name": "reachability", "Status": "passed" if ok == "ok" else ok}
-                        ],
-                    },
-                    "SystemStatus": {
-                        "Status": ok,
-                        "Details": [
-                            {"Name": "reachability", "Status": "passed" if ok == "ok" else ok}
-                        ],
-                    },
-                }
-            )
-    return {"InstanceStatuses": statuses, "NextToken": token}
+    shown = [i for r in found for i in r.instances if everything or i.state is State.RUNNING]
+    views = {i.instance_id: _status_view(call, i) for i in shown}
+
+    def fields(instance_id: str, name: str) -> list[str]:
+        return view_filters.values(views[instance_id], name, STATUS_PATHS)
+
+    chosen = [i for i in shown if filters.matches(flts, partial(fields, i.instance_id))]
+    page, token = filters.paginate(
+        chosen, lambda i: i.instance_id, p.get("MaxResults"), p.get("NextToken")
+    )
+    return {"InstanceStatuses": [views[i.instance_id] for i in page], "NextToken": token}
 
 
 @registry.op("GetConsoleOutput")
@@ -214,34 +295,6 @@ def get_console_output(call: Call, p: Params) -> Result:
         "InstanceId": instance.instance_id,
         "Timestamp": instance.state_changed,
         "Output": base64.b64encode(text).decode() if text else None,
-    }
-
-
-@registry.op("DescribeInstanceTypes")
-def describe_instance_types(call: Call, p: Params) -> Result:
-    wanted = p.get("InstanceTypes") or sorted(instance_types.TYPES)
-    found = [instance_types.lookup(name) for name in wanted]
-    return {
-        "InstanceTypes": [
-            {
-                "InstanceType": t.name,
-                "CurrentGeneration": True,
-                "FreeTierEligible": t.name in ("t2.micro", "t3.micro"),
-                "SupportedUsageClasses": ["on-demand"],
-                "SupportedRootDeviceTypes": ["instance-store"],
-                "BareMetal": False,
-                "Hypervisor": "xen",
-                "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]},
-                "VCpuInfo": {
-                    "DefaultVCpus": t.vcpus,
-                    "DefaultCores": t.vcpus,
-                    "DefaultThreadsPerCore": 1,
-                },
-                "MemoryInfo": {"SizeInMiB": t.memory_mib},
-                "BurstablePerformanceSupported": True,
-            }
-            for t in found
-        ]
     }
 
 

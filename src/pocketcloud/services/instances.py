@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -32,7 +32,6 @@ FILTERS = (
     "key-name",
     "image-id",
     "private-ip-address",
-    "ip-address",
     "instance-type",
     "vpc-id",
     "subnet-id",
@@ -42,7 +41,8 @@ FILTERS = (
     "instance.group-name",
     "group-id",
     "private-dns-name",
-    "dns-name",
+    "owner-id",
+    "requester-id",
 )
 
 
@@ -67,6 +67,7 @@ class Instance:
     state_changed: str
     group_ids: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    client_token: str | None = None
 
     @property
     def hostname(self) -> str:
@@ -307,6 +308,7 @@ def _from_row(row: Row, groups: tuple[str, ...], instance_tags: Mapping[str, str
         row["state_changed"],
         groups,
         instance_tags,
+        row["client_token"],
     )
 
 
@@ -315,7 +317,9 @@ def load(
 ) -> list[Instance]:
     """Instances with their groups and tags (all of them, or one reservation's, or by id)."""
     sql = (
-        "SELECT i.*, s.vpc_id, s.zone FROM instances i JOIN subnets s ON s.subnet_id = i.subnet_id"
+        "SELECT i.*, s.vpc_id, s.zone, r.client_token FROM instances i "
+        "JOIN subnets s ON s.subnet_id = i.subnet_id "
+        "JOIN reservations r ON r.reservation_id = i.reservation_id"
     )
     params: list[str] = []
     if reservation_id is not None:
@@ -362,15 +366,23 @@ def require(cloud: Cloud, instance_ids: Sequence[str]) -> list[Instance]:
     return [found[i] for i in dict.fromkeys(instance_ids)]
 
 
+ViewFields = Callable[[Instance, str], list[str]]
+
+
 def describe_instances(
     cloud: Cloud,
     instance_ids: Sequence[str],
     flts: Sequence[filters.Filter],
     max_results: int | None,
     next_token: str | None,
+    view_fields: tuple[Sequence[str], ViewFields] | None = None,
 ) -> tuple[list[Reservation], str | None]:
-    """DescribeInstances: reservations of the matching instances, paginated by instance."""
-    filters.check_filter_names(flts, FILTERS)
+    """DescribeInstances: reservations of the matching instances, paginated by instance.
+
+    ``view_fields`` (the names and a reader) answers the filters that read what the API
+    shows of an instance rather than what is stored (its interfaces, volumes, options)."""
+    extra_names, extra = view_fields if view_fields is not None else ((), None)
+    filters.check_filter_names(flts, (*FILTERS, *extra_names))
     if max_results is not None and instance_ids:
         raise ClientError(
             "InvalidParameterCombination",
@@ -380,7 +392,14 @@ def describe_instances(
     names = {
         g.group_id: g.name for g in sg.describe_security_groups(cloud, [], [], [], None, None)[0]
     }
-    chosen = [i for i in found if filters.matches(flts, partial(_fields, names, i))]
+
+    def fields(i: Instance, name: str) -> list[str] | None:
+        own = _fields(cloud, names, i, name)
+        if own is None and extra is not None and name in extra_names:
+            return extra(i, name)
+        return own
+
+    chosen = [i for i in found if filters.matches(flts, partial(fields, i))]
     page, token = filters.paginate(chosen, lambda i: i.instance_id, max_results, next_token)
     return group_by_reservation(page), token
 
@@ -393,15 +412,16 @@ def group_by_reservation(found: Sequence[Instance]) -> list[Reservation]:
     return [Reservation(rid, items) for rid, items in grouped.items()]
 
 
-def _fields(names: Mapping[str, str], i: Instance, name: str) -> list[str] | None:
+def _fields(cloud: Cloud, names: Mapping[str, str], i: Instance, name: str) -> list[str] | None:
     own = {
+        "owner-id": [cloud.account_id],
+        "requester-id": [],
         "instance-id": [i.instance_id],
         "instance-state-name": [i.state.value],
         "instance-state-code": [str(i.state.code)],
         "key-name": [i.key_name] if i.key_name else [],
         "image-id": [i.image_id],
         "private-ip-address": [i.private_ip] if i.state is not State.TERMINATED else [],
-        "ip-address": [i.private_ip] if i.state is not State.TERMINATED else [],
         "instance-type": [i.instance_type],
         "vpc-id": [i.vpc_id],
         "subnet-id": [i.subnet_id],
@@ -411,6 +431,5 @@ def _fields(names: Mapping[str, str], i: Instance, name: str) -> list[str] | Non
         "group-id": list(i.group_ids),
         "instance.group-name": [names.get(g, "") for g in i.group_ids],
         "private-dns-name": [f"{i.hostname}.ec2.internal"],
-        "dns-name": [i.private_ip],
     }.get(name)
     return own if own is not None else filters.tag_fields(name, i.tags)
