@@ -44,6 +44,7 @@ class Server:
     env: dict[str, str]
     prefix: str = "pc"
     cidr: str = "172.31.0.0/16"
+    eip_pool: str = "198.18.0.0/24"
     access_key_id: str = ""
     secret: str = ""
     process: subprocess.Popen[bytes] | None = None
@@ -142,6 +143,9 @@ def make_server(tmp: Path, *, nat: bool = False) -> Server:
     state.parent.chmod(0o711)
     prefix = "t" + secrets.token_hex(2)
     cidr = f"10.{secrets.randbelow(150) + 100}.0.0/16"
+    # a /24 of its own inside 198.18.0.0/15, never the default pool (198.18.0.0/24)
+    block = secrets.randbelow(511) + 1
+    eip_pool = f"198.{18 + block // 256}.{block % 256}.0/24"
     env = dict(os.environ)
     env.update(
         {
@@ -175,6 +179,8 @@ def make_server(tmp: Path, *, nat: bool = False) -> Server:
             "--prefix",
             prefix,
             "--nat" if nat else "--no-nat",
+            "--eip-pool",
+            eip_pool,
         ],
         env=env,
         check=True,
@@ -183,7 +189,7 @@ def make_server(tmp: Path, *, nat: bool = False) -> Server:
     )
     creds = configparser.RawConfigParser()
     creds.read(tmp / "aws" / "credentials")
-    server = Server(state, port, env, prefix=prefix, cidr=cidr)
+    server = Server(state, port, env, prefix=prefix, cidr=cidr, eip_pool=eip_pool)
     server.access_key_id = creds.get(PROFILE, "aws_access_key_id")
     server.secret = creds.get(PROFILE, "aws_secret_access_key")
     return server

@@ -43,6 +43,9 @@ class Settings:
     nat: bool = True
     #: how long terminated instances stay visible, as on EC2 (about an hour there)
     terminated_ttl_seconds: int = 3600
+    #: where Elastic IPs come from: RFC 2544 benchmark space, never routed off the machine
+    #: (the host reaches an associated address; the rest of the pool is unreachable)
+    eip_pool: str = "198.18.0.0/24"
 
     @property
     def endpoint(self) -> str:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from pocketcloud import address_sync
 from pocketcloud.firewall_sync import FirewallSync
 from pocketcloud.host import firewall, nat, runtime, vpc
 from pocketcloud.host import images as host_images
@@ -83,6 +84,7 @@ class Reconciler:
         self._thread = threading.Thread(target=self._loop, name="reconciler", daemon=True)
         self._image_lock = threading.Lock()
         self._firewall = FirewallSync(cloud)
+        self._addresses = address_sync.AddressSync(cloud)
 
     def start(self) -> None:
         """Begin reconciling (a first pass runs at once). Needs root."""
@@ -121,6 +123,7 @@ class Reconciler:
         objects; passes woken by API calls skip that host inspection (it forks commands)
         so that a burst of calls stays cheap."""
         self._firewall.sync(repair=thorough)
+        self._addresses.sync(repair=thorough)
         current = instances.load(self.cloud)
         for instance in current:
             self._submit(instance)
@@ -265,6 +268,7 @@ def teardown(cloud: Cloud) -> list[str]:
     Needs root.
     """
     removed = runtime.remove_host_objects(cloud.settings.prefix, keep=set())
+    removed += address_sync.teardown(cloud)
     vpc.unblock(cloud.settings.vpc_cidr)
     if firewall.remove(cloud.settings.prefix):
         removed.append(f"nft table {firewall.table(cloud.settings.prefix)}")

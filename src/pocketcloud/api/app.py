@@ -20,7 +20,9 @@ from urllib.parse import parse_qsl
 from pocketcloud import ids
 from pocketcloud.api import (  # noqa: F401 (importing registers the handlers)
     ec2,
+    ec2_addresses,
     ec2_instances,
+    ec2_interfaces,
     ec2_security_groups,
     iam,
     sigv4,

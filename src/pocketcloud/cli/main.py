@@ -6,6 +6,7 @@ Only these commands touch the state directory directly; everything a user does
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import socket
@@ -54,6 +55,9 @@ def init(
         bool, typer.Option(help="Outbound NAT: instances reach what the host reaches")
     ] = True,
     profile: Annotated[str, typer.Option(help="AWS CLI profile to write")] = "pocketcloud",
+    eip_pool: Annotated[
+        str | None, typer.Option(help="IPv4 CIDR Elastic IPs come from (default 198.18.0.0/24)")
+    ] = None,
 ) -> None:
     """Create the state directory, the account, the admin user and an AWS CLI profile."""
     from pocketcloud.cli.awsprofile import write_profile  # noqa: PLC0415 (keeps --help fast)
@@ -65,6 +69,9 @@ def init(
     ):
         console.print("[red]--prefix must be 1-6 lowercase letters or digits[/]")
         raise typer.Exit(2)
+    if eip_pool is not None and not _ipv4_network(eip_pool):
+        console.print("[red]--eip-pool must be an IPv4 network such as 198.18.0.0/24[/]")
+        raise typer.Exit(2)
     settings = Settings().with_overrides(
         port=port,
         imds_port=imds_port or (port + 1 if port else None),
@@ -72,6 +79,7 @@ def init(
         vpc_cidr=vpc_cidr,
         prefix=prefix,
         nat=nat,
+        eip_pool=eip_pool,
     )
     cloud, credentials = initialize(paths.root, settings)
     if credentials is None:
@@ -91,6 +99,15 @@ def init(
     console.print(f"  admin user  {credentials.user_name} ({credentials.access_key_id})")
     console.print(f"  endpoint    {cloud.settings.endpoint}")
     console.print(f"  AWS profile [bold]{profile}[/] written to ~/.aws/config and credentials")
+
+
+def _ipv4_network(text: str) -> bool:
+    """Whether ``text`` is an IPv4 network in CIDR form (host bits zero)."""
+    try:
+        ipaddress.IPv4Network(text)
+    except ValueError:
+        return False
+    return "/" in text
 
 
 def _api_sockets(host: str, port: int, gateway: str) -> list[socket.socket]:

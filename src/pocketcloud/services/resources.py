@@ -30,6 +30,13 @@ KINDS: dict[str, Kind] = {
     "vpc": Kind("vpc", "vpcs", "vpc_id", "InvalidVpcID.NotFound"),
     "subnet": Kind("subnet", "subnets", "subnet_id", "InvalidSubnetID.NotFound"),
     "i": Kind("instance", "instances", "instance_id", "InvalidInstanceID.NotFound"),
+    "eni": Kind(
+        "network-interface",
+        "network_interfaces",
+        "eni_id",
+        "InvalidNetworkInterfaceID.NotFound",
+    ),
+    "eipalloc": Kind("elastic-ip", "addresses", "allocation_id", "InvalidAllocationID.NotFound"),
 }
 
 
