@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
 from pocketcloud import ids
 from pocketcloud.config import Paths, Settings, load_settings, save_settings
-from pocketcloud.services import iam_policies, iam_users, security_groups
+from pocketcloud.services import iam_policies, iam_users, vpcs
 from pocketcloud.services.context import Cloud, now
 from pocketcloud.store import Store
 
@@ -71,45 +70,9 @@ def initialize(root: Path, settings: Settings) -> tuple[Cloud, AdminCredentials 
     with store.transaction():
         store.set_meta("account_id", cloud.account_id)
         store.set_meta("created", now())
-        _create_default_network(cloud)
+        vpcs.create_default_network(cloud, settings.vpc_cidr)
         credentials = _create_admin(cloud)
     return cloud, credentials
-
-
-def _create_default_network(cloud: Cloud) -> None:
-    """A default VPC as AWS makes it: one /20 subnet per zone (public addresses on
-    launch), DNS hostnames on, its default security group, an internet gateway attached
-    and a main route table sending 0.0.0.0/0 to it."""
-    vpc_id = ids.ec2_id("vpc")
-    network = ipaddress.ip_network(cloud.settings.vpc_cidr)
-    cloud.store.execute(
-        "INSERT INTO vpcs(vpc_id, cidr, is_default, dns_hostnames) VALUES(?, ?, 1, 1)",
-        (vpc_id, str(network)),
-    )
-    igw_id, table_id = ids.ec2_id("igw"), ids.ec2_id("rtb")
-    cloud.store.execute(
-        "INSERT INTO internet_gateways(igw_id, vpc_id) VALUES(?, ?)", (igw_id, vpc_id)
-    )
-    cloud.store.execute(
-        "INSERT INTO route_tables(route_table_id, vpc_id) VALUES(?, ?)", (table_id, vpc_id)
-    )
-    cloud.store.executemany(
-        "INSERT INTO routes(route_table_id, destination, gateway_id) VALUES(?, ?, ?)",
-        [(table_id, str(network), "local"), (table_id, "0.0.0.0/0", igw_id)],
-    )
-    cloud.store.execute(
-        "INSERT INTO route_table_associations(association_id, route_table_id, subnet_id, main) "
-        "VALUES(?, ?, NULL, 1)",
-        (ids.ec2_id("rtbassoc"), table_id),
-    )
-    subnets = network.subnets(new_prefix=max(network.prefixlen, 20))
-    for zone, subnet in zip(cloud.zones(), subnets, strict=False):
-        cloud.store.execute(
-            "INSERT INTO subnets(subnet_id, vpc_id, cidr, zone, default_for_az, map_public_ip) "
-            "VALUES(?, ?, ?, ?, 1, 1)",
-            (ids.ec2_id("subnet"), vpc_id, str(subnet), zone),
-        )
-    security_groups.create_default_group(cloud, vpc_id)
 
 
 def _create_admin(cloud: Cloud) -> AdminCredentials:

@@ -1,4 +1,8 @@
-"""VPCs, subnets, regions and availability zones, as a new AWS account has them."""
+"""VPCs, subnets, regions and availability zones: what they are and how Describe* finds them.
+
+Creating and deleting VPCs lives in ``vpcs``, subnets in ``subnets``, internet gateways
+in ``gateways`` and route tables in ``routing``.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +11,61 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from pocketcloud.errors import ClientError
+from pocketcloud.errors import ClientError, InvalidParameterValue
 from pocketcloud.services import filters, tags
 from pocketcloud.services.context import Cloud
 from pocketcloud.store.sqlite import Row
 
 VPC_FILTERS = (
-    "vpc-id",
     "cidr",
     "cidr-block-association.cidr-block",
+    "cidr-block-association.association-id",
+    "cidr-block-association.state",
+    "dhcp-options-id",
+    "ipv6-cidr-block-association.ipv6-cidr-block",
+    "ipv6-cidr-block-association.ipv6-pool",
+    "ipv6-cidr-block-association.association-id",
+    "ipv6-cidr-block-association.state",
     "is-default",
-    "state",
+    "isDefault",
     "owner-id",
+    "state",
+    "vpc-id",
 )
 SUBNET_FILTERS = (
-    "subnet-id",
-    "vpc-id",
+    "availability-zone",
+    "availabilityZone",
+    "availability-zone-id",
+    "availabilityZoneId",
+    "available-ip-address-count",
     "cidr-block",
     "cidr",
-    "availability-zone",
-    "availability-zone-id",
+    "cidrBlock",
+    "customer-owned-ipv4-pool",
     "default-for-az",
-    "state",
+    "defaultForAz",
+    "enable-dns64",
+    "enable-lni-at-device-index",
+    "ipv6-cidr-block-association.ipv6-cidr-block",
+    "ipv6-cidr-block-association.association-id",
+    "ipv6-cidr-block-association.state",
+    "ipv6-native",
+    "map-customer-owned-ip-on-launch",
+    "map-public-ip-on-launch",
+    "outpost-arn",
     "owner-id",
+    "private-dns-name-options-on-launch.hostname-type",
+    "private-dns-name-options-on-launch.enable-resource-name-dns-a-record",
+    "private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record",
+    "state",
+    "subnet-arn",
+    "subnet-id",
+    "vpc-id",
 )
 ZONE_FILTERS = ("zone-name", "zone-id", "region-name", "state", "zone-type")
 REGION_FILTERS = ("region-name", "endpoint", "opt-in-status")
+#: filters that name an IPv6 or Outposts feature pocketcloud has not: nothing matches them
+_ABSENT_FEATURES = ("ipv6-", "customer-owned-ipv4-pool", "outpost-arn", "enable-lni-at")
 
 
 @dataclass(frozen=True)
@@ -40,7 +73,15 @@ class Vpc:
     vpc_id: str
     cidr: str
     is_default: bool
+    dns_support: bool = True
+    dns_hostnames: bool = False
+    tenancy: str = "default"
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def cidr_association_id(self) -> str:
+        """The id of the VPC's (one) IPv4 CIDR block association."""
+        return self.vpc_id.replace("vpc-", "vpc-cidr-assoc-", 1)
 
 
 @dataclass(frozen=True)
@@ -52,6 +93,7 @@ class Subnet:
     zone_id: str
     default_for_az: bool
     available_ips: int
+    map_public_ip: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -70,11 +112,19 @@ def zone_id(cloud: Cloud, zone: str) -> str:
 
 
 def _vpc(row: Row, vpc_tags: Mapping[str, str]) -> Vpc:
-    return Vpc(row["vpc_id"], row["cidr"], bool(row["is_default"]), vpc_tags)
+    return Vpc(
+        row["vpc_id"],
+        row["cidr"],
+        bool(row["is_default"]),
+        bool(row["dns_support"]),
+        bool(row["dns_hostnames"]),
+        row["tenancy"],
+        vpc_tags,
+    )
 
 
 def default_vpc(cloud: Cloud) -> Vpc:
-    """The default VPC (every cloud has one)."""
+    """The default VPC; VPCIdNotSpecified once it has been deleted."""
     row = cloud.store.one("SELECT * FROM vpcs WHERE is_default = 1")
     if row is None:
         raise ClientError("VPCIdNotSpecified", "No default VPC for this user")
@@ -89,6 +139,13 @@ def require_vpc(cloud: Cloud, vpc_id: str) -> Vpc:
     return _vpc(row, tags.for_resource(cloud, vpc_id))
 
 
+def all_vpcs(cloud: Cloud) -> list[Vpc]:
+    """Every VPC of the cloud, with its tags."""
+    rows = cloud.store.all("SELECT * FROM vpcs ORDER BY vpc_id")
+    found = tags.for_resources(cloud, (r["vpc_id"] for r in rows))
+    return [_vpc(r, found[r["vpc_id"]]) for r in rows]
+
+
 def describe_vpcs(
     cloud: Cloud,
     vpc_ids: Sequence[str],
@@ -96,33 +153,32 @@ def describe_vpcs(
     max_results: int | None,
     next_token: str | None,
 ) -> tuple[list[Vpc], str | None]:
-    """DescribeVpcs."""
+    """DescribeVpcs: every id asked for must exist; filters; pagination."""
     filters.check_filter_names(flts, VPC_FILTERS)
-    vpcs = (
-        [require_vpc(cloud, v) for v in vpc_ids]
-        if vpc_ids
-        else [
-            _vpc(r, tags.for_resource(cloud, r["vpc_id"]))
-            for r in cloud.store.all("SELECT * FROM vpcs")
-        ]
-    )
+    vpcs = [require_vpc(cloud, v) for v in dict.fromkeys(vpc_ids)] if vpc_ids else all_vpcs(cloud)
     chosen = [v for v in vpcs if filters.matches(flts, partial(_vpc_fields, cloud, v))]
     return filters.paginate(chosen, lambda v: v.vpc_id, max_results, next_token)
 
 
 def _vpc_fields(cloud: Cloud, vpc: Vpc, name: str) -> list[str] | None:
+    if name.startswith("ipv6-"):
+        return []
     own = {
-        "vpc-id": [vpc.vpc_id],
         "cidr": [vpc.cidr],
         "cidr-block-association.cidr-block": [vpc.cidr],
+        "cidr-block-association.association-id": [vpc.cidr_association_id],
+        "cidr-block-association.state": ["associated"],
+        "dhcp-options-id": ["default"],
         "is-default": [str(vpc.is_default).lower()],
-        "state": ["available"],
+        "isDefault": [str(vpc.is_default).lower()],
         "owner-id": [cloud.account_id],
+        "state": ["available"],
+        "vpc-id": [vpc.vpc_id],
     }.get(name)
     return own if own is not None else filters.tag_fields(name, vpc.tags)
 
 
-def _subnet(cloud: Cloud, row: Row) -> Subnet:
+def _subnet(cloud: Cloud, row: Row, subnet_tags: Mapping[str, str], used: int) -> Subnet:
     size = ipaddress.ip_network(row["cidr"]).num_addresses - 5  # AWS reserves five per subnet
     return Subnet(
         row["subnet_id"],
@@ -131,9 +187,19 @@ def _subnet(cloud: Cloud, row: Row) -> Subnet:
         row["zone"],
         zone_id(cloud, row["zone"]),
         bool(row["default_for_az"]),
-        size,
-        tags.for_resource(cloud, row["subnet_id"]),
+        size - used,
+        bool(row["map_public_ip"]),
+        subnet_tags,
     )
+
+
+def _used_addresses(cloud: Cloud) -> dict[str, int]:
+    """How many addresses live instances hold in each subnet."""
+    rows = cloud.store.all(
+        "SELECT subnet_id, count(*) AS n FROM instances WHERE state != 'terminated' "
+        "GROUP BY subnet_id"
+    )
+    return {r["subnet_id"]: int(r["n"]) for r in rows}
 
 
 def require_subnet(cloud: Cloud, subnet_id: str) -> Subnet:
@@ -141,7 +207,16 @@ def require_subnet(cloud: Cloud, subnet_id: str) -> Subnet:
     row = cloud.store.one("SELECT * FROM subnets WHERE subnet_id = ?", (subnet_id,))
     if row is None:
         raise ClientError("InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}' does not exist")
-    return _subnet(cloud, row)
+    used = _used_addresses(cloud).get(subnet_id, 0)
+    return _subnet(cloud, row, tags.for_resource(cloud, subnet_id), used)
+
+
+def all_subnets(cloud: Cloud) -> list[Subnet]:
+    """Every subnet of the cloud, with its tags."""
+    rows = cloud.store.all("SELECT * FROM subnets ORDER BY subnet_id")
+    found = tags.for_resources(cloud, (r["subnet_id"] for r in rows))
+    used = _used_addresses(cloud)
+    return [_subnet(cloud, r, found[r["subnet_id"]], used.get(r["subnet_id"], 0)) for r in rows]
 
 
 def describe_subnets(
@@ -151,30 +226,55 @@ def describe_subnets(
     max_results: int | None,
     next_token: str | None,
 ) -> tuple[list[Subnet], str | None]:
-    """DescribeSubnets."""
+    """DescribeSubnets: every id asked for must exist; filters; pagination."""
     filters.check_filter_names(flts, SUBNET_FILTERS)
     subnets = (
-        [require_subnet(cloud, s) for s in subnet_ids]
+        [require_subnet(cloud, s) for s in dict.fromkeys(subnet_ids)]
         if subnet_ids
-        else [_subnet(cloud, r) for r in cloud.store.all("SELECT * FROM subnets")]
+        else all_subnets(cloud)
     )
     chosen = [s for s in subnets if filters.matches(flts, partial(_subnet_fields, cloud, s))]
     return filters.paginate(chosen, lambda s: s.subnet_id, max_results, next_token)
 
 
+def subnet_arn(cloud: Cloud, subnet_id: str) -> str:
+    """The subnet's ARN."""
+    return f"arn:aws:ec2:{cloud.region}:{cloud.account_id}:subnet/{subnet_id}"
+
+
 def _subnet_fields(cloud: Cloud, subnet: Subnet, name: str) -> list[str] | None:
+    if name.startswith(_ABSENT_FEATURES):
+        return []
     own = {
-        "subnet-id": [subnet.subnet_id],
-        "vpc-id": [subnet.vpc_id],
+        "availability-zone": [subnet.zone],
+        "availabilityZone": [subnet.zone],
+        "availability-zone-id": [subnet.zone_id],
+        "availabilityZoneId": [subnet.zone_id],
+        "available-ip-address-count": [str(subnet.available_ips)],
         "cidr-block": [subnet.cidr],
         "cidr": [subnet.cidr],
-        "availability-zone": [subnet.zone],
-        "availability-zone-id": [subnet.zone_id],
+        "cidrBlock": [subnet.cidr],
         "default-for-az": [str(subnet.default_for_az).lower()],
-        "state": ["available"],
+        "defaultForAz": [str(subnet.default_for_az).lower()],
+        "enable-dns64": ["false"],
+        "ipv6-native": ["false"],
+        "map-customer-owned-ip-on-launch": ["false"],
+        "map-public-ip-on-launch": [str(subnet.map_public_ip).lower()],
         "owner-id": [cloud.account_id],
+        "private-dns-name-options-on-launch.hostname-type": ["ip-name"],
+        "private-dns-name-options-on-launch.enable-resource-name-dns-a-record": ["false"],
+        "private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record": ["false"],
+        "state": ["available"],
+        "subnet-arn": [subnet_arn(cloud, subnet.subnet_id)],
+        "subnet-id": [subnet.subnet_id],
+        "vpc-id": [subnet.vpc_id],
     }.get(name)
     return own if own is not None else filters.tag_fields(name, subnet.tags)
+
+
+def zones(cloud: Cloud) -> list[Zone]:
+    """The availability zones of the cloud's region."""
+    return [Zone(z, zone_id(cloud, z), cloud.region) for z in cloud.zones()]
 
 
 def describe_zones(
@@ -182,17 +282,15 @@ def describe_zones(
 ) -> list[Zone]:
     """DescribeAvailabilityZones for the cloud's one region."""
     filters.check_filter_names(flts, ZONE_FILTERS)
-    zones = [Zone(z, zone_id(cloud, z), cloud.region) for z in cloud.zones()]
+    found = zones(cloud)
     for wanted, attr in ((names, "name"), (zone_ids, "zone_id")):
-        known = {getattr(z, attr) for z in zones}
+        known = {getattr(z, attr) for z in found}
         for item in wanted:
             if item not in known:
-                raise ClientError(
-                    "InvalidParameterValue", f"The zone '{item}' does not exist in {cloud.region}"
-                )
+                raise InvalidParameterValue(f"The zone '{item}' does not exist in {cloud.region}")
         if wanted:
-            zones = [z for z in zones if getattr(z, attr) in wanted]
-    return [z for z in zones if filters.matches(flts, partial(_zone_fields, z))]
+            found = [z for z in found if getattr(z, attr) in wanted]
+    return [z for z in found if filters.matches(flts, partial(_zone_fields, z))]
 
 
 def _zone_fields(zone: Zone, name: str) -> list[str] | None:
@@ -212,7 +310,7 @@ def describe_regions(
     filters.check_filter_names(flts, REGION_FILTERS)
     for name in names:
         if name != cloud.region:
-            raise ClientError("InvalidParameterValue", f"Invalid region: {name}")
+            raise InvalidParameterValue(f"Invalid region: {name}")
     endpoint = cloud.settings.endpoint
     fields = {
         "region-name": [cloud.region],

@@ -30,6 +30,10 @@ KINDS: dict[str, Kind] = {
     "vpc": Kind("vpc", "vpcs", "vpc_id", "InvalidVpcID.NotFound"),
     "subnet": Kind("subnet", "subnets", "subnet_id", "InvalidSubnetID.NotFound"),
     "i": Kind("instance", "instances", "instance_id", "InvalidInstanceID.NotFound"),
+    "igw": Kind(
+        "internet-gateway", "internet_gateways", "igw_id", "InvalidInternetGatewayID.NotFound"
+    ),
+    "rtb": Kind("route-table", "route_tables", "route_table_id", "InvalidRouteTableID.NotFound"),
     "eni": Kind(
         "network-interface",
         "network_interfaces",
