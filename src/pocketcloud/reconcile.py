@@ -19,12 +19,12 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from pocketcloud import address_sync
+from pocketcloud import address_sync, vpc_sync
 from pocketcloud.firewall_sync import FirewallSync
-from pocketcloud.host import firewall, nat, runtime, vpc
+from pocketcloud.host import firewall, runtime
 from pocketcloud.host import images as host_images
 from pocketcloud.host.run import HostError
-from pocketcloud.services import images, instance_types, instances
+from pocketcloud.services import images, instance_types, instances, outbound
 from pocketcloud.services.context import Cloud, now
 from pocketcloud.services.instances import Instance
 from pocketcloud.services.lifecycle import State, settled
@@ -64,7 +64,7 @@ def spec_for(
         cpus=itype.cpus(),
         pids_max=itype.pids_max,
         metadata_port=cloud.settings.imds_port,
-        outbound=cloud.settings.nat,
+        outbound=outbound.has_outbound(cloud, instance.subnet_id),
         mac=cloud.store.scalar(
             "SELECT mac FROM network_interfaces WHERE instance_id = ?", (instance.instance_id,)
         ),
@@ -80,17 +80,17 @@ class Reconciler:
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile")
         self._busy: dict[str, Future[None]] = {}
+        self._again: set[str] = set()  # instances to look at again once their worker is done
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="reconciler", daemon=True)
         self._image_lock = threading.Lock()
         self._firewall = FirewallSync(cloud)
         self._addresses = address_sync.AddressSync(cloud)
+        self._vpc = vpc_sync.VpcSync(cloud)
 
     def start(self) -> None:
         """Begin reconciling (a first pass runs at once). Needs root."""
-        vpc.block(self.cloud.settings.vpc_cidr)
-        if self.cloud.settings.nat:
-            nat.enable(self.cloud.settings.prefix, self.cloud.settings.vpc_cidr)
+        self._vpc.sync_addresses(repair=True)
         self.cloud.on_change = self.wake
         self._firewall.start()
         self._thread.start()
@@ -125,6 +125,7 @@ class Reconciler:
         self._firewall.sync(repair=thorough)
         self._addresses.sync(repair=thorough)
         current = instances.load(self.cloud)
+        self._sync_vpcs(current, thorough)
         for instance in current:
             self._submit(instance)
         keep = {i.instance_id for i in current if i.state is not State.TERMINATED}
@@ -135,6 +136,32 @@ class Reconciler:
             if removed:
                 log.info("removed orphaned host objects: %s", ", ".join(removed))
             self._purge_terminated()
+
+    def _sync_vpcs(self, current: list[Instance], thorough: bool) -> None:
+        """VPC routes, NAT and the outbound rules of running instances. An instance a
+        worker is acting on is left to it, and looked at again once the worker is done
+        (no other worker can start meanwhile: only this thread submits work)."""
+        with self._lock:
+            busy = {iid for iid, future in self._busy.items() if not future.done()}
+        running = [(i.instance_id, i.subnet_id) for i in current if i.state is State.RUNNING]
+        try:
+            self._vpc.sync_addresses(repair=thorough)
+            self._again_after(self._vpc.sync_outbound(running, busy, repair=thorough))
+        except HostError:
+            log.exception("VPC host sync failed")
+
+    def _again_after(self, instance_ids: list[str]) -> None:
+        """Ask for a pass once the workers acting on these instances are done."""
+        now_please = False
+        with self._lock:
+            for instance_id in instance_ids:
+                future = self._busy.get(instance_id)
+                if future is None or future.done():
+                    now_please = True
+                else:
+                    self._again.add(instance_id)
+        if now_please:
+            self.wake()
 
     def _submit(self, instance: Instance) -> None:
         with self._lock:
@@ -150,6 +177,10 @@ class Reconciler:
             future = self._busy.get(instance_id)
             if future is not None and future.done():
                 del self._busy[instance_id]
+            again = instance_id in self._again
+            self._again.discard(instance_id)
+        if again:
+            self.wake()
 
     def _act(self, instance: Instance) -> None:
         started = time.monotonic()
@@ -191,7 +222,7 @@ class Reconciler:
         spec = self._spec(instance)
         if not runtime.is_running(spec):
             runtime.stop(spec)  # clears what a crash mid-start may have left
-            runtime.start(spec)
+            self._start(spec, instance)
         self._settle(instance, State.RUNNING)
 
     def _running(self, instance: Instance) -> None:
@@ -208,7 +239,16 @@ class Reconciler:
             )
         if not runtime.is_running(spec):
             log.info("%s: (re)starting its machine", instance.instance_id)
-            runtime.start(spec)
+            self._start(spec, instance)
+
+    def _start(self, spec: runtime.InstanceSpec, instance: Instance) -> None:
+        """Start the machine; if its subnet's outbound access flipped while it started,
+        ask for a pass once this worker is done (passes skip busy instances)."""
+        runtime.start(spec)
+        self._vpc.started(instance.instance_id, spec.outbound)
+        if outbound.has_outbound(self.cloud, instance.subnet_id) != spec.outbound:
+            with self._lock:
+                self._again.add(instance.instance_id)
 
     def _stopping(self, instance: Instance) -> None:
         runtime.stop(self._bare_spec(instance))
@@ -269,12 +309,9 @@ def teardown(cloud: Cloud) -> list[str]:
     """
     removed = runtime.remove_host_objects(cloud.settings.prefix, keep=set())
     removed += address_sync.teardown(cloud)
-    vpc.unblock(cloud.settings.vpc_cidr)
     if firewall.remove(cloud.settings.prefix):
         removed.append(f"nft table {firewall.table(cloud.settings.prefix)}")
-    if nat.disable(cloud.settings.prefix):
-        removed.append(f"nft table {nat.table(cloud.settings.prefix)}")
-    return removed
+    return removed + vpc_sync.teardown(cloud)
 
 
 Action = Callable[[Reconciler, Instance], None]

@@ -25,8 +25,15 @@ WEB = Guarded(
         Rule("47"),
     ),
     egress=(Rule("udp", 53, 53, cidr="10.0.0.2/32"),),
+    vpc_id="vpc-0aaaaaaaaaaaaaaaa",
 )
-DB = Guarded("i-1111111111111111a", "pt011111111ah", ingress=(), egress=(Rule("-1"),))
+DB = Guarded(
+    "i-1111111111111111a",
+    "pt011111111ah",
+    ingress=(),
+    egress=(Rule("-1"),),
+    vpc_id="vpc-0aaaaaaaaaaaaaaaa",
+)
 MODEL = Model(
     "pt01",
     (WEB, DB),
@@ -109,9 +116,17 @@ class TestRender:
         """nft itself accepts the rendered ruleset (checked with -c, nothing applied)."""
         firewall.load(firewall.render(MODEL), check_only=True)
         firewall.load(firewall.render(Model("pt02")), check_only=True)
+        firewall.load(firewall.render(_with(MODEL, instances=(WEB, OTHER))), check_only=True)
 
 
-LAUNCHED = Guarded("i-2222222222222222b", "pt012222222bh", ingress=(Rule("tcp", 80, 80),))
+LAUNCHED = Guarded(
+    "i-2222222222222222b",
+    "pt012222222bh",
+    ingress=(Rule("tcp", 80, 80),),
+    vpc_id="vpc-0aaaaaaaaaaaaaaaa",
+)
+# an instance of a second VPC
+OTHER = Guarded("i-3333333333333333c", "pt013333333ch", ingress=(Rule("-1"),), vpc_id="vpc-0b")
 
 
 def _with(
@@ -170,6 +185,75 @@ class TestRenderUpdate:
         ]
 
 
+def _chain_lines(text: str, chain: str) -> list[str]:
+    block = text[text.index(f"chain {chain} {{") :]
+    block = block[: block.index("}")]
+    return [line.strip() for line in block.splitlines()[1:] if line.strip()]
+
+
+class TestVpcIsolation:
+    def test_sets_and_forward_rules(self) -> None:
+        """Every veth is in ``veths``, each VPC's in its own set, and the forward chain
+        drops what one VPC's instances send to another VPC's, before tracked flows pass."""
+        text = firewall.render(_with(MODEL, instances=(WEB, DB, OTHER)))
+        assert 'elements = { "pt011111111ah", "pt013333333ch", "pt0189abcdef0h" }' in text
+        assert 'elements = { "pt011111111ah", "pt0189abcdef0h" }' in text
+        assert _chain_lines(text, "forward")[1:] == [
+            "iifname @v_vpc_0aaaaaaaaaaaaaaaa oifname @veths"
+            " oifname != @v_vpc_0aaaaaaaaaaaaaaaa drop",
+            "iifname @v_vpc_0b oifname @veths oifname != @v_vpc_0b drop",
+            "ct state established,related accept",
+            "iifname vmap @outs",
+            "oifname vmap @ins",
+        ]
+
+    def test_host_chains_untouched(self) -> None:
+        """Traffic between the host and instances (input, output) knows nothing of VPCs."""
+        text = firewall.render(_with(MODEL, instances=(WEB, DB, OTHER)))
+        assert _chain_lines(text, "output")[1:] == [
+            "ct state established,related accept",
+            "oifname vmap @ins",
+        ]
+        assert _chain_lines(text, "input")[1:] == [
+            "ct state established,related accept",
+            "iifname vmap @outs",
+        ]
+
+    def test_instance_without_vpc(self) -> None:
+        """An instance the model puts in no VPC is in ``veths`` only (no VPC set, no rule)."""
+        text = firewall.render(Model("pt02", (replace(DB, vpc_id=""),)))
+        assert "set v_" not in text
+        assert "@v_" not in text
+        assert 'elements = { "pt011111111ah" }' in text
+
+    def test_launch_into_known_vpc_adds_elements_only(self) -> None:
+        """A launch into a VPC that has instances adds one element to its set and to
+        ``veths``; the forward chain is not rewritten."""
+        lines = _changes(MODEL, _with(MODEL, instances=(WEB, DB, LAUNCHED)))
+        assert 'add element inet pt01_fw veths { "pt012222222bh" }' in lines
+        assert 'add element inet pt01_fw v_vpc_0aaaaaaaaaaaaaaaa { "pt012222222bh" }' in lines
+        assert not any("forward" in line for line in lines)
+
+    def test_new_vpc_and_gone_vpc(self) -> None:
+        """The first instance of a VPC creates its set before the forward chain is
+        rewritten to name it; the last one's departure rewrites the chain before the
+        set is deleted."""
+        bigger = _with(MODEL, instances=(WEB, DB, OTHER))
+        lines = _changes(MODEL, bigger)
+        assert lines.index("add set inet pt01_fw v_vpc_0b { type ifname; }") < lines.index(
+            "flush chain inet pt01_fw forward"
+        )
+        assert (
+            "add rule inet pt01_fw forward iifname @v_vpc_0b oifname @veths"
+            " oifname != @v_vpc_0b drop"
+        ) in lines
+        back = _changes(bigger, MODEL)
+        assert back.index("flush chain inet pt01_fw forward") < back.index(
+            "delete set inet pt01_fw v_vpc_0b"
+        )
+        assert 'delete element inet pt01_fw veths { "pt013333333ch" }' in back
+
+
 def _normalized(prefix: str) -> dict[str, object]:
     """The loaded table as JSON, without handles and with set elements sorted."""
     listed = subprocess.run(
@@ -204,12 +288,26 @@ class TestUpdateMatchesFullLoad:
 
     @pytest.mark.parametrize(
         "change",
-        ["rule", "launch", "terminate", "members", "new group set", "everything gone"],
+        [
+            "rule",
+            "launch",
+            "terminate",
+            "members",
+            "new group set",
+            "everything gone",
+            "vpc added",
+            "vpc removed",
+            "last of a vpc gone",
+        ],
     )
     def test_same_table_either_way(self, change: str) -> None:
         """Loading a model whole and updating to it from the previous one leave the very
-        same table in the kernel (veth names are not real links: nothing is filtered)."""
+        same table in the kernel (veth names are not real links: nothing is filtered),
+        VPC sets and the forward chain's isolation rules included."""
         old = replace(MODEL, prefix=self.PREFIX, metadata=("169.254.1.1", 4748))
+        two_vpcs = _with(old, instances=(WEB, DB, OTHER))
+        if change in ("vpc removed", "last of a vpc gone"):
+            old, two_vpcs = two_vpcs, old
         new = {
             "rule": _with(old, instances=(replace(WEB, ingress=WEB.ingress[1:]), DB)),
             "launch": _with(old, instances=(WEB, DB, LAUNCHED)),
@@ -220,6 +318,9 @@ class TestUpdateMatchesFullLoad:
                 members={**(old.members or {}), "sg-0c": ["10.1.0.7"]},
             ),
             "everything gone": replace(old, instances=(), members={}),
+            "vpc added": two_vpcs,
+            "vpc removed": two_vpcs,
+            "last of a vpc gone": _with(old, instances=(OTHER,)),
         }[change]
         firewall.load(firewall.render(old))
         firewall.load(firewall.render_update(firewall.ruleset(old), firewall.ruleset(new)))
@@ -237,10 +338,14 @@ class TestUpdateMatchesFullLoad:
             "delete element inet pt03_fw g_sg_0aaaaaaaaaaaaaaaa { 10.1.0.4 }",
             'delete element inet pt03_fw ins { "pt011111111ah" }',
             "delete chain inet pt03_fw input",
+            'delete element inet pt03_fw v_vpc_0aaaaaaaaaaaaaaaa { "pt011111111ah" }',
+            'add element inet pt03_fw veths { "pt0dead0000h" }',
+            "flush chain inet pt03_fw forward",
         ],
     )
     def test_tampering_changes_the_shape(self, tamper: str) -> None:
-        """A chain flushed or grown, a set or map element removed, a base chain gone:
+        """A chain flushed or grown, a set or map element removed or added (VPC sets too),
+        a base chain gone or flushed:
         the listing no longer has the shape of what was loaded (what the reconciler
         checks before reloading the table)."""
         model = replace(MODEL, prefix=self.PREFIX, metadata=("169.254.1.1", 4748))

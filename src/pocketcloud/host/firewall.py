@@ -6,6 +6,7 @@ verdict maps, so matching cost stays flat as instances grow, and group-source ru
 match against one set of member addresses per group::
 
     forward (instance → instance), output (host → instance), input (instance → host):
+        iifname @v_<vpc> oifname @veths oifname != @v_<vpc> drop   forward only, one per VPC
         ct state established,related accept         stateful: replies and tracked flows
         iifname vmap @outs    { <veth>: jump out_<id> }   the sender's egress rules
         oifname vmap @ins     { <veth>: jump in_<id> }    the receiver's ingress rules
@@ -14,6 +15,12 @@ match against one set of member addresses per group::
         ct state invalid drop
         <one line per rule> return
         drop
+
+VPCs isolate their instances: each VPC with live instances has a set of its instances'
+veths (``v_<vpc>``), ``veths`` holds every instance veth of the cloud, and the forward
+chain drops what an instance of one VPC sends to an instance of another, before any
+tracked flow is accepted. Traffic between the host and instances (input, output) and
+between instances of one VPC is untouched.
 
 Rule chains ``return`` rather than ``accept`` so that a packet between two instances
 passes both the sender's egress and the receiver's ingress. The metadata service
@@ -33,11 +40,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pocketcloud.host.run import run
 
 ALL = "0.0.0.0/0"
+VETHS = "veths"  # the set of every instance veth of the cloud
 Lines = tuple[str, ...]
 
 
@@ -60,6 +68,7 @@ class Guarded:
     veth: str
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
+    vpc_id: str = ""  # "": in no VPC set (isolated from nothing)
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,15 @@ def table(prefix: str) -> str:
 
 def _set_name(group_id: str) -> str:
     return "g_" + group_id.replace("-", "_")
+
+
+def _vpc_set(vpc_id: str) -> str:
+    return "v_" + vpc_id.replace("-", "_")
+
+
+def _isolation(vpc_set: str) -> str:
+    """The forward rule dropping what a VPC's instances send to other VPCs' instances."""
+    return f"iifname @{vpc_set} oifname @{VETHS} oifname != @{vpc_set} drop"
 
 
 def _chain(kind: str, instance_id: str) -> str:
@@ -145,6 +163,25 @@ class Ruleset:
     outs: Mapping[str, str]  # veth → "jump out_<id>" (the sender's egress)
     ins: Mapping[str, str]  # veth → "jump in_<id>" (the receiver's ingress)
     chains: Mapping[str, Lines]  # instance chain → its rules
+    vpcs: Mapping[str, Lines] = field(default_factory=dict)  # VPC set → its instances' veths
+
+    def base(self, hook: str) -> Lines:
+        """A base chain's rules: VPC isolation (forward only), tracked flows, dispatch."""
+        isolation = tuple(map(_isolation, self.vpcs)) if hook == "forward" else ()
+        return (*isolation, "ct state established,related accept", *BASE_CHAINS[hook])
+
+    def ifname_sets(self) -> dict[str, Lines]:
+        """Every set of veths: all of the cloud's, then each VPC's."""
+        return {VETHS: tuple(sorted(self.outs)), **self.vpcs}
+
+
+def _vpc_sets(instances: Sequence[Guarded]) -> dict[str, Lines]:
+    """Each VPC's set of veths, for the VPCs that have instances (pure)."""
+    found: dict[str, list[str]] = {}
+    for guarded in instances:
+        if guarded.vpc_id:
+            found.setdefault(_vpc_set(guarded.vpc_id), []).append(guarded.veth)
+    return {name: tuple(sorted(veths)) for name, veths in sorted(found.items())}
 
 
 def ruleset(model: Model) -> Ruleset:
@@ -161,6 +198,7 @@ def ruleset(model: Model) -> Ruleset:
         {g.veth: f"jump {_chain('out', g.instance_id)}" for g in model.instances},
         {g.veth: f"jump {_chain('in', g.instance_id)}" for g in model.instances},
         chains,
+        _vpc_sets(model.instances),
     )
 
 
@@ -175,16 +213,22 @@ def _elements(mapping: Mapping[str, str]) -> str:
     return ", ".join(f'"{veth}" : {verdict}' for veth, verdict in sorted(mapping.items()))
 
 
+def _set_block(name: str, kind: str, items: Sequence[str]) -> list[str]:
+    block = [f"  set {name} {{", f"    type {kind}"]
+    if items:
+        block.append(f"    elements = {{ {', '.join(items)} }}")
+    return [*block, "  }"]
+
+
 def render(model: Model | Ruleset) -> str:
     """The whole table, replacing any previous version in one transaction (pure)."""
     rs = model if isinstance(model, Ruleset) else ruleset(model)
     name = table(rs.prefix)
     body = []
     for set_name, addresses in rs.sets.items():
-        body += [f"  set {set_name} {{", "    type ipv4_addr"]
-        if addresses:
-            body.append(f"    elements = {{ {', '.join(addresses)} }}")
-        body.append("  }")
+        body += _set_block(set_name, "ipv4_addr", addresses)
+    for set_name, veths in rs.ifname_sets().items():
+        body += _set_block(set_name, "ifname", [_quote(veth) for veth in veths])
     for chain, lines in rs.chains.items():
         body += [f"  chain {chain} {{", *(f"    {line}" for line in lines), "  }"]
     for map_name, mapping in (("outs", rs.outs), ("ins", rs.ins)):
@@ -192,12 +236,11 @@ def render(model: Model | Ruleset) -> str:
         if mapping:
             body.append(f"    elements = {{ {_elements(mapping)} }}")
         body.append("  }")
-    for hook, dispatch in BASE_CHAINS.items():
+    for hook in BASE_CHAINS:
         body += [
             f"  chain {hook} {{",
             f"    type filter hook {hook} priority filter; policy accept;",
-            "    ct state established,related accept",
-            *(f"    {line}" for line in dispatch),
+            *(f"    {line}" for line in rs.base(hook)),
             "  }",
         ]
     return "\n".join(
@@ -210,31 +253,63 @@ def render_update(old: Ruleset, new: Ruleset) -> str:
     differs ("" when nothing does). Order matters: what is referenced exists first and
     goes last (pure)."""
     t = f"inet {table(new.prefix)}"
+    old_ifsets, new_ifsets = old.ifname_sets(), new.ifname_sets()
     out = [f"add set {t} {s} {{ type ipv4_addr; }}" for s in new.sets if s not in old.sets]
+    out += [f"add set {t} {s} {{ type ifname; }}" for s in new_ifsets if s not in old_ifsets]
     out += [f"add chain {t} {c}" for c in new.chains if c not in old.chains]
     for chain, lines in new.chains.items():
         if old.chains.get(chain) != lines:
             if chain in old.chains:
                 out.append(f"flush chain {t} {chain}")
             out += [f"add rule {t} {chain} {line}" for line in lines]
-    for set_name, addresses in new.sets.items():
-        if old.sets.get(set_name) != addresses:
-            if set_name in old.sets:
-                out.append(f"flush set {t} {set_name}")
-            if addresses:
-                out.append(f"add element {t} {set_name} {{ {', '.join(addresses)} }}")
-    for map_name, before, after in (("outs", old.outs, new.outs), ("ins", old.ins, new.ins)):
-        gone = [veth for veth in before if after.get(veth) != before[veth]]
-        if gone:
-            out.append(f"delete element {t} {map_name} {{ {', '.join(map(_quote, gone))} }}")
-        added = {veth: v for veth, v in after.items() if before.get(veth) != v}
-        if added:
-            out.append(f"add element {t} {map_name} {{ {_elements(added)} }}")
+    out += _member_changes(t, old.sets, new.sets)
+    for set_name, veths in new_ifsets.items():
+        out += _element_changes(t, set_name, old_ifsets.get(set_name, ()), veths)
+    out += _map_changes(t, "outs", old.outs, new.outs) + _map_changes(t, "ins", old.ins, new.ins)
+    if old.base("forward") != new.base("forward"):
+        out.append(f"flush chain {t} forward")
+        out += [f"add rule {t} forward {line}" for line in new.base("forward")]
     for chain in old.chains:
         if chain not in new.chains:
             out += [f"flush chain {t} {chain}", f"delete chain {t} {chain}"]
     out += [f"delete set {t} {s}" for s in old.sets if s not in new.sets]
+    out += [f"delete set {t} {s}" for s in old_ifsets if s not in new_ifsets]
     return "\n".join(out) + "\n" if out else ""
+
+
+def _member_changes(t: str, old: Mapping[str, Lines], new: Mapping[str, Lines]) -> list[str]:
+    """Refill each group set whose members changed."""
+    out = []
+    for set_name, addresses in new.items():
+        if old.get(set_name) != addresses:
+            if set_name in old:
+                out.append(f"flush set {t} {set_name}")
+            if addresses:
+                out.append(f"add element {t} {set_name} {{ {', '.join(addresses)} }}")
+    return out
+
+
+def _map_changes(
+    t: str, name: str, before: Mapping[str, str], after: Mapping[str, str]
+) -> list[str]:
+    """Delete the map elements that went or changed, then add the new ones."""
+    out = []
+    gone = [veth for veth in before if after.get(veth) != before[veth]]
+    if gone:
+        out.append(f"delete element {t} {name} {{ {', '.join(map(_quote, gone))} }}")
+    added = {veth: v for veth, v in after.items() if before.get(veth) != v}
+    if added:
+        out.append(f"add element {t} {name} {{ {_elements(added)} }}")
+    return out
+
+
+def _element_changes(t: str, set_name: str, before: Lines, after: Lines) -> list[str]:
+    """Delete the veths that left a set and add those that joined it (a set grows or
+    shrinks by one element per launch, whatever its size)."""
+    gone = [_quote(veth) for veth in before if veth not in after]
+    added = [_quote(veth) for veth in after if veth not in before]
+    out = [f"delete element {t} {set_name} {{ {', '.join(gone)} }}"] if gone else []
+    return out + ([f"add element {t} {set_name} {{ {', '.join(added)} }}"] if added else [])
 
 
 def _quote(veth: str) -> str:
@@ -250,8 +325,9 @@ def shape(rs: Ruleset) -> Shape:
     """What the table must hold, reduced to what a listing shows plainly: each chain's
     number of rules, each set's and each map's elements (pure)."""
     out: Shape = {f"chain {chain}": len(lines) for chain, lines in rs.chains.items()}
-    out |= {f"chain {hook}": 1 + len(dispatch) for hook, dispatch in BASE_CHAINS.items()}
+    out |= {f"chain {hook}": len(rs.base(hook)) for hook in BASE_CHAINS}
     out |= {f"set {name}": frozenset(addresses) for name, addresses in rs.sets.items()}
+    out |= {f"set {name}": frozenset(veths) for name, veths in rs.ifname_sets().items()}
     return out | {"map outs": dict(rs.outs), "map ins": dict(rs.ins)}
 
 
@@ -267,8 +343,8 @@ def shape_of_listing(listed: str) -> Shape:
         found = _ELEMENTS.search(body)
         items = [item.strip() for item in found.group(1).split(",")] if found else []
         items = [item for item in items if item]
-        if kind == "set":
-            out[f"set {name}"] = frozenset(items)
+        if kind == "set":  # a set of ifnames lists them quoted
+            out[f"set {name}"] = frozenset(item.strip('"') for item in items)
         else:
             pairs = (item.split(" : ", 1) for item in items)
             out[f"map {name}"] = {key.strip('"'): verdict for key, verdict in pairs}

@@ -11,9 +11,11 @@ proxy_arp lets an instance reach a neighbour of its own subnet (it ARPs for it; 
 answers and routes over the neighbour's /32). The two policy rules keep instance traffic
 on this machine: packets arriving from an instance may only follow /32 routes (other
 instances), never the host's default or LAN routes; everything else is unreachable.
-Local addresses (the table ``local`` at pref 0) still work. An instance of a cloud with
-outbound NAT (``outbound=True``) gets no such rules: it follows the host's routes and the
-cloud's masquerade rule (``pocketcloud.host.nat``) gives it the host's address.
+Local addresses (the table ``local`` at pref 0) still work. An instance with outbound
+access (``outbound=True``: the cloud has NAT on and the instance's subnet routes 0.0.0.0/0
+to an attached internet gateway) gets no such rules: it follows the host's routes and the
+cloud's masquerade rule (``pocketcloud.host.nat``) gives it the host's address. The rules
+of a running instance are added or removed as that changes (``set_outbound``).
 
 Every function runs ``ip``/``sysctl`` and needs CAP_NET_ADMIN (root).
 """
@@ -74,12 +76,42 @@ def _setup_host_side(veth: str, address: str, outbound: bool) -> None:
     run(["ip", "addr", "add", f"{GATEWAY}/32", "dev", veth])
     run(["ip", "link", "set", veth, "up"])
     run(["ip", "route", "replace", f"{address}/32", "dev", veth])
-    rules = [
-        ["lookup", "main", "suppress_prefixlength", "31"],
-        ["unreachable"],
-    ]
-    for offset, action in enumerate([] if outbound else rules):
-        run(["ip", "rule", "add", "pref", str(RULE_PREF + offset), "iif", veth, *action])
+    if not outbound:
+        _add_rules(veth)
+
+
+#: the rules that keep an instance's traffic on this machine, by preference
+RULES = {
+    RULE_PREF: ("lookup", "main", "suppress_prefixlength", "31"),
+    RULE_PREF + 1: ("unreachable",),
+}
+
+
+def _add_rules(veth: str) -> None:
+    batch = "".join(
+        f"rule add pref {pref} iif {veth} {' '.join(action)}\n" for pref, action in RULES.items()
+    )
+    run(["ip", "-batch", "-"], input=batch.encode())
+
+
+def set_outbound(veth: str, outbound: bool) -> None:
+    """Let a (running) instance's traffic leave the machine, or keep it here: removes or
+    (re)adds its two policy rules, without touching anything else; needs root."""
+    delete_rules(veth)
+    if not outbound:
+        _add_rules(veth)
+
+
+def outbound_states(pattern: str) -> dict[str, bool | None]:
+    """For each veth matching the regex that has policy rules: False when it has exactly
+    the rules that keep it on this machine, None when it has some other set. A veth
+    without any rule is absent (it has outbound access, or does not exist). Runs ``ip``."""
+    prefs: dict[str, set[int]] = {}
+    for line in output(["ip", "rule", "show"]).splitlines():
+        words = line.split()
+        if "iif" in words and re.fullmatch(pattern, words[words.index("iif") + 1]):
+            prefs.setdefault(words[words.index("iif") + 1], set()).add(int(words[0].rstrip(":")))
+    return {veth: (False if found == set(RULES) else None) for veth, found in prefs.items()}
 
 
 def _setup_inside(netns: str, address: str, prefix_len: int) -> None:

@@ -1,4 +1,5 @@
-"""What the firewall must enforce, read from the store: each live instance's rules.
+"""What the firewall must enforce, read from the store: each live instance's rules
+and VPC.
 
 An instance gets the union of its groups' rules; a rule naming a source group
 matches the addresses of that group's live instances. IPv6 rules have nothing to
@@ -47,6 +48,7 @@ def model(cloud: Cloud) -> firewall.Model:
                 runtime.veth_name(cloud.settings.prefix, instance.instance_id),
                 ingress=tuple(dict.fromkeys(r for ingress, _ in groups for r in ingress)),
                 egress=tuple(dict.fromkeys(r for _, egress in groups for r in egress)),
+                vpc_id=instance.vpc_id,
             )
         )
     return firewall.Model(
