@@ -48,7 +48,8 @@ def _walk(nodes: Iterable[Any], path: list[str]) -> list[str]:
             elif found is not None:
                 following.append(found)
         current = [n for n in following if n is not None]
-    return [_text(v) for v in current if not isinstance(v, (dict, list))]
+    # an empty string is how EC2 shows "none" (GroupName ""): nothing for a filter to match
+    return [_text(v) for v in current if not isinstance(v, (dict, list)) and v != ""]
 
 
 def values(view: Mapping[str, Any], name: str, paths: Mapping[str, str]) -> list[str]:
