@@ -24,7 +24,7 @@ from pocketcloud.firewall_sync import FirewallSync
 from pocketcloud.host import firewall, runtime
 from pocketcloud.host import images as host_images
 from pocketcloud.host.run import HostError
-from pocketcloud.services import images, instance_types, instances, outbound
+from pocketcloud.services import images, instance_types, instances, outbound, volumes
 from pocketcloud.services.context import Cloud, now
 from pocketcloud.services.instances import Instance
 from pocketcloud.services.lifecycle import State, settled
@@ -260,11 +260,13 @@ class Reconciler:
             runtime.stop(spec)
 
     def _shutting_down(self, instance: Instance) -> None:
+        volumes.keep_root(self.cloud, self._bare_spec(instance))  # a kept root volume's data
         runtime.destroy(self._bare_spec(instance))
         self._settle(instance, State.TERMINATED)
 
     def _terminated(self, instance: Instance) -> None:
         if workdir(self.cloud, instance.instance_id).exists():
+            volumes.keep_root(self.cloud, self._bare_spec(instance))
             runtime.destroy(self._bare_spec(instance))
 
     def _bare_spec(self, instance: Instance) -> runtime.InstanceSpec:

@@ -93,6 +93,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "DeleteLaunchTemplate",
         "DeleteLaunchTemplateVersions",
         "DescribeVolumes",
+        "DeleteVolume",
         "DescribeInstanceTypeOfferings",
     ),
     "iam": (

@@ -21,10 +21,13 @@ from pocketcloud import ids
 from pocketcloud.api import (  # noqa: F401 (importing registers the handlers)
     ec2,
     ec2_addresses,
+    ec2_instance_types,
     ec2_instances,
     ec2_interfaces,
     ec2_routing,
     ec2_security_groups,
+    ec2_templates,
+    ec2_volumes,
     ec2_vpcs,
     iam,
     sigv4,

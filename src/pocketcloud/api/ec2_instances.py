@@ -6,10 +6,9 @@ import base64
 from functools import partial
 
 from pocketcloud.api import ec2_instance_filters as instance_filters
-from pocketcloud.api import ec2_interfaces, view_filters
+from pocketcloud.api import ec2_interfaces, ec2_launch, ec2_volumes, view_filters
 from pocketcloud.api.call import Call, Params, Result
-from pocketcloud.api.ec2_common import filters_of, registry, tag_dict, tag_list
-from pocketcloud.errors import InvalidParameterValue
+from pocketcloud.api.ec2_common import filters_of, registry, tag_list
 from pocketcloud.host import runtime
 from pocketcloud.services import (
     filters,
@@ -21,7 +20,7 @@ from pocketcloud.services import (
 )
 from pocketcloud.services import security_groups as sg
 from pocketcloud.services.instance_actions import StateChange
-from pocketcloud.services.instances import Instance, LaunchRequest, Reservation
+from pocketcloud.services.instances import Instance, Reservation
 from pocketcloud.services.lifecycle import State
 
 
@@ -64,9 +63,9 @@ def instance_view(call: Call, i: Instance) -> Result:
         "PublicIpAddress": addressing["PublicIpAddress"],
         "NetworkInterfaces": addressing["NetworkInterfaces"],
         "Architecture": "x86_64",
-        "RootDeviceType": "instance-store",
+        "RootDeviceType": "ebs",
         "RootDeviceName": "/dev/xvda",
-        "BlockDeviceMappings": [],
+        "BlockDeviceMappings": ec2_volumes.block_device_mappings(call, i.instance_id),
         "VirtualizationType": "hvm",
         "Hypervisor": "xen",
         "ClientToken": i.client_token or "",
@@ -90,7 +89,7 @@ def instance_view(call: Call, i: Instance) -> Result:
             "HttpProtocolIpv6": "disabled",
             "InstanceMetadataTags": "disabled",
         },
-        "MaintenanceOptions": {"AutoRecovery": "default"},
+        "MaintenanceOptions": {"AutoRecovery": "default", "RebootMigration": "default"},
         "PrivateDnsNameOptions": {
             "HostnameType": "ip-name",
             "EnableResourceNameDnsARecord": False,
@@ -123,36 +122,9 @@ def _reservation(call: Call, r: Reservation) -> Result:
     }
 
 
-def _instance_tags(p: Params) -> dict[str, str]:
-    wanted: dict[str, str] = {}
-    for spec in p.get("TagSpecifications", []):
-        kind = spec.get("ResourceType")
-        if kind == "instance":
-            wanted.update(tag_dict(spec.get("Tags", [])))
-        elif kind not in ("volume", "network-interface"):
-            raise InvalidParameterValue(
-                f"'{kind}' is not a valid taggable resource type for this operation."
-            )
-    return wanted
-
-
 @registry.op("RunInstances")
 def run_instances(call: Call, p: Params) -> Result:
-    request = LaunchRequest(
-        image_id=p["ImageId"],
-        instance_type=p.get("InstanceType") or "t3.micro",
-        key_name=p.get("KeyName"),
-        group_ids=p.get("SecurityGroupIds", []),
-        group_names=p.get("SecurityGroups", []),
-        subnet_id=p.get("SubnetId"),
-        zone=(p.get("Placement") or {}).get("AvailabilityZone"),
-        private_ip=p.get("PrivateIpAddress"),
-        user_data=p.get("UserData"),
-        min_count=p["MinCount"],
-        max_count=p["MaxCount"],
-        tags=_instance_tags(p),
-        client_token=p.get("ClientToken"),
-    )
+    request = ec2_launch.launch_request(call, p)
     reservation = instances.run_instances(call.cloud, request, call.principal.arn)
     return _reservation(call, reservation)
 

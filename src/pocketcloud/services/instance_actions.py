@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pocketcloud.errors import ClientError, InvalidParameterValue
-from pocketcloud.services import addresses, instance_types, lifecycle
+from pocketcloud.services import addresses, instance_types, lifecycle, volumes
 from pocketcloud.services import security_groups as sg
 from pocketcloud.services.context import Cloud, now
 from pocketcloud.services.instances import Instance, decode_user_data, require, set_groups
@@ -80,8 +80,13 @@ def stop_instances(cloud: Cloud, instance_ids: Sequence[str]) -> list[StateChang
 
 
 def terminate_instances(cloud: Cloud, instance_ids: Sequence[str]) -> list[StateChange]:
-    """TerminateInstances (their Elastic IPs are disassociated, and stay allocated)."""
-    changes = _change(cloud, instance_ids, "terminate", lifecycle.terminate)
+    """TerminateInstances: root volumes are deleted or kept (DeleteOnTermination); Elastic
+    IPs are disassociated, and stay allocated."""
+    with cloud.store.transaction():  # one transaction: the reconciler sees both changes
+        changes = _change(cloud, instance_ids, "terminate", lifecycle.terminate)
+        volumes.release_for_termination(
+            cloud, [c.instance_id for c in changes if c.previous is not c.current]
+        )
     addresses.disassociate_instances(cloud, instance_ids)
     return changes
 

@@ -14,7 +14,7 @@ from functools import partial
 
 from pocketcloud import ids
 from pocketcloud.errors import ClientError, InvalidParameterValue
-from pocketcloud.services import filters, images, instance_types, keypairs, network, tags
+from pocketcloud.services import filters, images, instance_types, keypairs, network, tags, volumes
 from pocketcloud.services import security_groups as sg
 from pocketcloud.services.context import Cloud, now
 from pocketcloud.services.lifecycle import State
@@ -23,7 +23,6 @@ from pocketcloud.store.sqlite import Row
 MAX_USER_DATA = 16 * 1024
 MAX_LIVE_INSTANCES = 256
 ROOT_DEVICE = "/dev/xvda"
-ROOT_VOLUME_GIB = 8  # what an AMI's root snapshot usually is on EC2
 MAX_GROUPS_PER_INTERFACE = 5  # EC2's default quota (an instance here has one interface)
 FILTERS = (
     "instance-id",
@@ -76,6 +75,15 @@ class Instance:
 
 
 @dataclass(frozen=True)
+class Interface:
+    """What a launch asks of the primary network interface (beyond subnet and address)."""
+
+    description: str = ""
+    delete_on_termination: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class LaunchRequest:
     """What RunInstances asks for, in domain terms."""
 
@@ -92,6 +100,11 @@ class LaunchRequest:
     max_count: int = 1
     tags: Mapping[str, str] = field(default_factory=dict)
     client_token: str | None = None
+    root: volumes.RootDisk = field(default_factory=volumes.RootDisk)
+    volume_tags: Mapping[str, str] = field(default_factory=dict)
+    interface: Interface = field(default_factory=Interface)
+    #: tags AWS itself puts on the instance (``aws:ec2launchtemplate:id``), not validated
+    system_tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -205,13 +218,16 @@ def _record_launch(cloud: Cloud, request: LaunchRequest, requester: str) -> Rese
     _check_counts(request)
     instance_type = instance_types.lookup(request.instance_type)
     user_data = decode_user_data(request.user_data)
-    tags.validate(request.tags)
+    for wanted in (request.tags, request.volume_tags, request.interface.tags):
+        tags.validate(wanted)
+    volumes.check_root(request.root)
     with cloud.store.transaction():
         if request.client_token:
             found = _by_token(cloud, request.client_token)
             if found is not None:
                 return found
-        images.require(cloud, request.image_id)
+        image = images.require(cloud, request.image_id)
+        instance_types.check_architecture(instance_type, image.architecture)
         public_key = None
         if request.key_name:
             public_key = keypairs.get_by_name(cloud, request.key_name).public_key
@@ -247,22 +263,59 @@ def _record_launch(cloud: Cloud, request: LaunchRequest, requester: str) -> Rese
                 ),
             )
             set_groups(cloud, instance_id, group_ids)
-            _record_parts(cloud, instance_id, subnet.zone, stamp)
+            _record_parts(cloud, instance_id, subnet.zone, stamp, request)
             tags.apply(cloud, instance_id, request.tags)
+            _apply_system_tags(cloud, instance_id, request.system_tags)
         return Reservation(reservation_id, load(cloud, reservation_id=reservation_id))
 
 
-def _record_parts(cloud: Cloud, instance_id: str, zone: str, stamp: str) -> None:
-    """The instance's primary network interface and root volume."""
-    cloud.store.execute(
-        "INSERT INTO network_interfaces(eni_id, instance_id, attachment_id, mac, attach_time) "
-        "VALUES(?, ?, ?, ?, ?)",
-        (ids.ec2_id("eni"), instance_id, ids.ec2_id("eni-attach"), ids.mac_address(), stamp),
+def _record_parts(
+    cloud: Cloud, instance_id: str, zone: str, stamp: str, request: LaunchRequest
+) -> None:
+    """The instance's primary network interface and root volume, with their tags."""
+    eni_id, volume_id, nic, root = (
+        ids.ec2_id("eni"),
+        ids.ec2_id("vol"),
+        request.interface,
+        request.root,
     )
     cloud.store.execute(
-        "INSERT INTO volumes(volume_id, instance_id, device, size_gib, zone, state, created, "
-        "attach_time) VALUES(?, ?, ?, ?, ?, 'in-use', ?, ?)",
-        (ids.ec2_id("vol"), instance_id, ROOT_DEVICE, ROOT_VOLUME_GIB, zone, stamp, stamp),
+        "INSERT INTO network_interfaces(eni_id, instance_id, attachment_id, mac, description, "
+        "delete_on_termination, attach_time) VALUES(?, ?, ?, ?, ?, ?, ?)",
+        (
+            eni_id,
+            instance_id,
+            ids.ec2_id("eni-attach"),
+            ids.mac_address(),
+            nic.description,
+            int(nic.delete_on_termination),
+            stamp,
+        ),
+    )
+    cloud.store.execute(
+        "INSERT INTO volumes(volume_id, instance_id, device, size_gib, volume_type, zone, state, "
+        "delete_on_termination, created, attach_time) VALUES(?, ?, ?, ?, ?, ?, 'in-use', ?, ?, ?)",
+        (
+            volume_id,
+            instance_id,
+            ROOT_DEVICE,
+            root.size_gib,
+            root.volume_type,
+            zone,
+            int(root.delete_on_termination),
+            stamp,
+            stamp,
+        ),
+    )
+    tags.apply(cloud, eni_id, nic.tags)
+    tags.apply(cloud, volume_id, request.volume_tags)
+
+
+def _apply_system_tags(cloud: Cloud, instance_id: str, system: Mapping[str, str]) -> None:
+    """Tags under ``aws:``, which users may not set but AWS sets itself."""
+    cloud.store.executemany(
+        "INSERT OR REPLACE INTO tags(resource_id, key, value) VALUES(?, ?, ?)",
+        [(instance_id, key, value) for key, value in system.items()],
     )
 
 

@@ -30,6 +30,10 @@ KINDS: dict[str, Kind] = {
     "vpc": Kind("vpc", "vpcs", "vpc_id", "InvalidVpcID.NotFound"),
     "subnet": Kind("subnet", "subnets", "subnet_id", "InvalidSubnetID.NotFound"),
     "i": Kind("instance", "instances", "instance_id", "InvalidInstanceID.NotFound"),
+    "vol": Kind("volume", "volumes", "volume_id", "InvalidVolume.NotFound"),
+    "lt": Kind(
+        "launch-template", "launch_templates", "template_id", "InvalidLaunchTemplateId.NotFound"
+    ),
     "igw": Kind(
         "internet-gateway", "internet_gateways", "igw_id", "InvalidInternetGatewayID.NotFound"
     ),
