@@ -65,7 +65,12 @@ SUBNET_FILTERS = (
 ZONE_FILTERS = ("zone-name", "zone-id", "region-name", "state", "zone-type")
 REGION_FILTERS = ("region-name", "endpoint", "opt-in-status")
 #: filters that name an IPv6 or Outposts feature pocketcloud has not: nothing matches them
-_ABSENT_FEATURES = ("ipv6-", "customer-owned-ipv4-pool", "outpost-arn", "enable-lni-at")
+_ABSENT_FEATURES = (
+    "ipv6-cidr-block-association.",
+    "customer-owned-ipv4-pool",
+    "outpost-arn",
+    "enable-lni-at",
+)
 
 
 @dataclass(frozen=True)
