@@ -7,6 +7,7 @@ its instances really start, as every launch does.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -107,6 +108,7 @@ class TestInterfaceShape:
         assert eni["Description"] == ""
         assert eni["Ipv6Addresses"] == []
         assert eni["TagSet"] == []
+        assert eni["Operator"] == {"Managed": False}
         assert eni["SubnetId"] == instance["SubnetId"]
         assert eni["VpcId"] == instance["VpcId"]
         assert eni["AvailabilityZone"] == instance["Placement"]["AvailabilityZone"]
@@ -147,6 +149,7 @@ class TestInterfaceShape:
             "Description",
             "Ipv6Addresses",
             "Association",
+            "Operator",
         ):
             assert listed[member] == eni[member], member
         expected = {k: v for k, v in eni["Attachment"].items() if not k.startswith("Instance")}
@@ -568,3 +571,55 @@ class TestAddresses:
         for address in ec2.describe_addresses()["Addresses"]:
             ec2.release_address(AllocationId=address["AllocationId"])
         assert ec2.describe_addresses()["Addresses"] == []
+
+
+def _custom_vpc(ec2: Any) -> dict[str, Any]:
+    """A new VPC with a free random /16 (other clouds on this machine hold some)."""
+    for _ in range(10):
+        try:
+            cidr = f"10.{secrets.randbelow(90) + 10}.0.0/16"
+            return dict(ec2.create_vpc(CidrBlock=cidr)["Vpc"])
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "InvalidAction":
+                pytest.skip("CreateVpc is not served")
+    raise AssertionError("no free CIDR for a VPC")
+
+
+class TestCustomVpc:
+    def test_elastic_ip_needs_an_internet_gateway(self, ec2: Any, image_id: str) -> None:
+        """An instance of a subnet that maps no public address has none (no Association,
+        no PublicIpAddress); AssociateAddress is refused while its VPC has no internet
+        gateway (Gateway.NotAttached), works once one is attached, and the gateway cannot
+        be detached while the address is mapped."""
+        vpc = _custom_vpc(ec2)
+        subnet = ec2.create_subnet(
+            VpcId=vpc["VpcId"], CidrBlock=vpc["CidrBlock"].replace("/16", "/24")
+        )
+        made = ec2.run_instances(
+            ImageId=image_id, MinCount=1, MaxCount=1, SubnetId=subnet["Subnet"]["SubnetId"]
+        )
+        instance_id = made["Instances"][0]["InstanceId"]
+        ec2.get_waiter("instance_running").wait(
+            InstanceIds=[instance_id], WaiterConfig={"Delay": 0.2, "MaxAttempts": 600}
+        )
+        instance = _instance(ec2, instance_id)
+        assert "PublicIpAddress" not in instance
+        assert instance["PublicDnsName"] == ""
+        assert "Association" not in instance["NetworkInterfaces"][0]
+        assert "Association" not in _eni(ec2, instance)
+        allocation = ec2.allocate_address(Domain="vpc")
+        with pytest.raises(ClientError) as info:
+            ec2.associate_address(AllocationId=allocation["AllocationId"], InstanceId=instance_id)
+        assert _code(info) == "Gateway.NotAttached"
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc["VpcId"])
+        assoc = ec2.associate_address(
+            AllocationId=allocation["AllocationId"], InstanceId=instance_id
+        )["AssociationId"]
+        assert _instance(ec2, instance_id)["PublicIpAddress"] == allocation["PublicIp"]
+        with pytest.raises(ClientError) as info:
+            ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc["VpcId"])
+        assert _code(info) == "DependencyViolation"
+        ec2.disassociate_address(AssociationId=assoc)
+        ec2.release_address(AllocationId=allocation["AllocationId"])
+        ec2.terminate_instances(InstanceIds=[instance_id])

@@ -10,6 +10,8 @@ from pocketcloud.services import interfaces, network
 from pocketcloud.services.instances import Instance
 from pocketcloud.services.interfaces import Interface, InterfaceChange
 
+NOT_MANAGED: Result = {"Managed": False}  # no AWS service manages an instance's interface
+
 
 def _association(call: Call, i: Interface, *, instance_form: bool = False) -> Result | None:
     """NetworkInterfaceAssociation (or its instance form, which omits the ids)."""
@@ -78,6 +80,7 @@ def interface_view(call: Call, i: Interface) -> Result:
         "SubnetId": i.subnet_id,
         "VpcId": i.vpc_id,
         "TagSet": tag_list(i.tags),
+        "Operator": NOT_MANAGED,
     }
 
 
@@ -103,6 +106,7 @@ def _instance_interface(call: Call, i: Interface) -> Result:
         "SubnetId": i.subnet_id,
         "VpcId": i.vpc_id,
         "InterfaceType": "interface",
+        "Operator": NOT_MANAGED,
     }
 
 
