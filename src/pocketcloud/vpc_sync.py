@@ -40,7 +40,7 @@ class VpcSync:
     def cidrs(self) -> frozenset[str]:
         """Every VPC CIDR of the cloud (reads the store)."""
         rows = self.cloud.store.all("SELECT cidr FROM vpcs")
-        return frozenset(r["cidr"] for r in rows) | {self.cloud.settings.vpc_cidr}
+        return frozenset(r["cidr"] for r in rows)
 
     def sync_addresses(self, repair: bool) -> None:
         """The unreachable routes and the NAT table. Runs ``ip``/``nft``; needs root."""
