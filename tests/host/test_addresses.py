@@ -154,8 +154,8 @@ class TestElasticIp:
     def test_follows_its_association(
         self, cloud: Server, ec2: Any, pair: tuple[Machine, Machine]
     ) -> None:
-        """Associated with A, the address answers from A (from the host and from another
-        instance); re-associated with B, new connections reach B within a second;
+        """Associated with A, the address answers from A (from the host, from another
+        instance and from A itself); re-associated with B, new connections reach B within a second;
         disassociated, a connection fails at once (unreachable), not after a timeout."""
         a, b = pair
         made = ec2.allocate_address(Domain="vpc")
@@ -168,6 +168,7 @@ class TestElasticIp:
             f"print(socket.create_connection(('{eip}', {PORT}), 2).recv(64).decode())\""
         )
         assert b.ssh(probe).strip() == _hostname(a.ip)
+        assert a.ssh(probe).strip() == _hostname(a.ip)  # hairpin: itself through its address
         ec2.associate_address(AllocationId=made["AllocationId"], InstanceId=b.instance_id)
         moved = _until(lambda: _answer(eip) == _hostname(b.ip), 1.0)
         assert moved < 1.0

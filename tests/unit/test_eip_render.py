@@ -31,7 +31,8 @@ class TestRenderTable:
         assert "elements = { 198.19.7.1 : 10.200.0.4, 198.19.7.2 : 10.200.0.5 }" in text
 
     def test_no_binding_leaves_an_empty_map(self) -> None:
-        """A map without elements has no ``elements`` line (nft refuses an empty one)."""
+        """A map or set without elements has no ``elements`` line (nft refuses an empty
+        one)."""
         assert "elements" not in eip.render_table(_model())
 
     def test_translates_in_prerouting_and_output_for_the_pool_only(self) -> None:
@@ -41,6 +42,15 @@ class TestRenderTable:
         for hook in ("prerouting", "output"):
             assert f"type nat hook {hook} priority -100; policy accept;" in text
         assert text.count(f"ip daddr {POOL} dnat to ip daddr map @targets") == 2
+
+    def test_hairpin(self) -> None:
+        """An instance reaching its own Elastic IP is masqueraded after the translation
+        (else its kernel drops its own address as a martian source): one set element
+        per bound instance, matched only on translated connections."""
+        text = eip.render_table(_model(A, B))
+        assert "elements = { 10.200.0.4 . 10.200.0.4, 10.200.0.5 . 10.200.0.5 }" in text
+        assert "type nat hook postrouting priority 100; policy accept;" in text
+        assert "ct status dnat ip saddr . ip daddr @hairpin masquerade" in text
 
     @pytest.mark.skipif(shutil.which("nft") is None, reason="needs nft")
     def test_nft_accepts_it(self) -> None:

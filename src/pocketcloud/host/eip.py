@@ -6,6 +6,11 @@ instances (``prerouting``)::
 
     map targets { 198.18.0.1 : 10.0.0.4, ... }
     prerouting / output:  ip daddr <pool> dnat to ip daddr map @targets
+    postrouting:          ct status dnat ip saddr . ip daddr @hairpin masquerade
+
+The hairpin set ({ 10.0.0.4 . 10.0.0.4, ... }) lets an instance reach itself through its
+own Elastic IP: without the source translation its reply would carry its own address as
+the source, which its kernel drops as a martian.
 
 Routes (protocol 99, like the VPC's): a /32 per associated address towards its
 instance's veth (the host looks the route up before ``output`` translates the
@@ -67,6 +72,10 @@ def render_table(model: Model) -> str:
     lines += ["  map targets {", "    type ipv4_addr : ipv4_addr"]
     if pairs:
         lines.append(f"    elements = {{ {pairs} }}")
+    lines += ["  }", "  set hairpin {", "    type ipv4_addr . ipv4_addr"]
+    loops = ", ".join(sorted({f"{b.private_ip} . {b.private_ip}" for b in model.bindings}))
+    if loops:
+        lines.append(f"    elements = {{ {loops} }}")
     lines.append("  }")
     for hook in ("prerouting", "output"):
         lines += [
@@ -75,6 +84,12 @@ def render_table(model: Model) -> str:
             f"    ip daddr {model.pool} dnat to ip daddr map @targets",
             "  }",
         ]
+    lines += [
+        "  chain postrouting {",
+        "    type nat hook postrouting priority 100; policy accept;",  # srcnat
+        "    ct status dnat ip saddr . ip daddr @hairpin masquerade",
+        "  }",
+    ]
     return "\n".join([*lines, "}", ""])
 
 
