@@ -210,6 +210,17 @@ class TestDefaultVpc:
 
 
 @pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The module's cloud (NAT off); once it stops, nothing of it or of its VPCs is left."""
+    srv = make_server(tmp_path_factory.mktemp("vpcs"))
+    srv.start()
+    yield srv
+    cidrs = [v["CidrBlock"] for v in srv.client("ec2").describe_vpcs()["Vpcs"]]
+    srv.remove()
+    _nothing_left(srv, cidrs)
+
+
+@pytest.fixture(scope="module")
 def net(cloud: Server, tmp_path_factory: pytest.TempPathFactory) -> Net:
     """VPC building and launching in the module's cloud (NAT off)."""
     return _net(cloud, tmp_path_factory.mktemp("vpcnet"))
