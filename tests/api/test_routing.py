@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from tests.api.test_vpcs import cidr_within, flt, new_vpc
 from tests.conftest import Server, make_server
+from tests.shapes import unfilled
 
 MISSING_IGW = "igw-0123456789abcdef0"
 
@@ -494,3 +495,86 @@ class TestDescribeRouteTables:
         assert routes[default["CidrBlock"]]["GatewayId"] == "local"
         assert routes["0.0.0.0/0"]["GatewayId"] == igw
         assert {r["State"] for r in routes.values()} == {"active"}
+
+
+#: output members AWS leaves out for these resources as pocketcloud makes them, and why
+NOT_FILLED = {
+    "NextToken": "only on a page that has a next one",
+    "Vpc.EncryptionControl": "VPC encryption controls are not configured",
+    "Vpc.Ipv6CidrBlockAssociationSet": "no IPv6 block (AWS omits the member)",
+    "Vpc.NetworkFirewallAssociations": "no Network Firewall",
+    "VpcCidrBlockState.StatusMessage": "only for failed associations",
+    "Subnet.CustomerOwnedIpv4Pool": "Outposts only",
+    "Subnet.EnableLniAtDeviceIndex": "Outposts only",
+    "Subnet.NetworkFirewallConnectivityType": "no Network Firewall",
+    "Subnet.OutpostArn": "Outposts only",
+    "Subnet.Type": "set only for special-purpose subnets",
+    "RouteTableAssociation.GatewayId": "edge associations only",
+    "RouteTableAssociation.PublicIpv4Pool": "edge associations only",
+    "RouteTableAssociationState.StatusMessage": "only for failed associations",
+    "Route.IgwFirewall": "no Network Firewall",
+    "Route.InstanceOwnerId": "routes to instances only",
+    "Route.IpAddress": "routes to an IP target only",
+    "DescribeVpcAttributeResult.EnableDnsHostnames": "one attribute per call",
+    "DescribeVpcAttributeResult.EnableDnsSupport": "one attribute per call",
+    "DescribeVpcAttributeResult.EnableNetworkAddressUsageMetrics": "one attribute per call",
+}
+#: route targets other than an internet gateway or ``local`` (pocketcloud has none)
+OTHER_TARGETS = (
+    "CarrierGatewayId",
+    "CoreNetworkArn",
+    "DestinationIpv6CidrBlock",
+    "DestinationPrefixListId",
+    "EgressOnlyInternetGatewayId",
+    "InstanceId",
+    "LocalGatewayId",
+    "NatGatewayId",
+    "NetworkInterfaceId",
+    "OdbNetworkArn",
+    "TransitGatewayId",
+    "VpcPeeringConnectionId",
+)
+
+
+class TestShapes:
+    def test_every_member_aws_fills(self, ec2: Any, vpc: dict[str, Any]) -> None:
+        """Walking botocore's output shapes over each operation's answers finds no member
+        left unfilled that AWS fills for such a resource."""
+        vpc_id = vpc["VpcId"]
+        igw = ec2.create_internet_gateway()
+        igw_id = igw["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
+        table = ec2.create_route_table(VpcId=vpc_id)
+        table_id = table["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=table_id, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
+        ec2.associate_route_table(RouteTableId=table_id, SubnetId=vpc["Subnet"]["SubnetId"])
+        subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr_within(vpc, 26, 2))
+        calls = {
+            "CreateVpc": [{"Vpc": vpc_view(vpc)}],
+            "DescribeVpcs": [ec2.describe_vpcs()],
+            "CreateSubnet": [subnet],
+            "DescribeSubnets": [ec2.describe_subnets()],
+            "CreateInternetGateway": [igw],
+            "DescribeInternetGateways": [ec2.describe_internet_gateways()],
+            "CreateRouteTable": [table],
+            "DescribeRouteTables": [ec2.describe_route_tables()],
+            "DescribeVpcAttribute": [
+                ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=a)
+                for a in ("enableDnsSupport", "enableDnsHostnames")
+            ],
+        }
+        allowed = {f"Route.{t}" for t in OTHER_TARGETS}
+        for operation, answers in calls.items():
+            missing = unfilled("ec2", operation, answers)
+            left = {
+                m
+                for m in missing
+                if m not in allowed and m not in NOT_FILLED and not m.endswith(".NextToken")
+            }
+            assert not left, (operation, left)
+        ec2.delete_subnet(SubnetId=subnet["Subnet"]["SubnetId"])
+
+
+def vpc_view(vpc: dict[str, Any]) -> dict[str, Any]:
+    """A CreateVpc answer as the fixture kept it (without the added Subnet)."""
+    return {k: v for k, v in vpc.items() if k != "Subnet"}
