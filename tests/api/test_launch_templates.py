@@ -305,3 +305,51 @@ class TestRunInstances:
                 MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateName": "nope-nope"}
             )
         assert _code(info) == "InvalidLaunchTemplateName.NotFoundException"
+
+    def test_template_interface_takes_call_groups(self, ec2: Any, image_id: str) -> None:
+        """A template's NetworkInterfaces give the subnet; the call's SecurityGroupIds replace
+        the interface's groups (explicit wins); spot-request tags of the template are
+        ignored at launch."""
+        subnet = ec2.describe_subnets()["Subnets"][-1]
+        mine = ec2.create_security_group(GroupName=_name(), Description="call's group")
+        name = _name()
+        ec2.create_launch_template(
+            LaunchTemplateName=name,
+            LaunchTemplateData={
+                "ImageId": image_id,
+                "NetworkInterfaces": [
+                    {
+                        "DeviceIndex": 0,
+                        "SubnetId": subnet["SubnetId"],
+                        "AssociatePublicIpAddress": True,
+                    }
+                ],
+                "TagSpecifications": [
+                    {
+                        "ResourceType": "spot-instances-request",
+                        "Tags": [{"Key": "spot", "Value": "x"}],
+                    }
+                ],
+            },
+        )
+        instance = ec2.run_instances(
+            MinCount=1,
+            MaxCount=1,
+            LaunchTemplate={"LaunchTemplateName": name},
+            SecurityGroupIds=[mine["GroupId"]],
+        )["Instances"][0]
+        assert instance["SubnetId"] == subnet["SubnetId"]
+        assert [g["GroupId"] for g in instance["SecurityGroups"]] == [mine["GroupId"]]
+        ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+        ec2.delete_launch_template(LaunchTemplateName=name)
+
+    def test_template_without_image(self, ec2: Any) -> None:
+        """A template without ImageId and a call without one: MissingParameter."""
+        name = _name()
+        ec2.create_launch_template(
+            LaunchTemplateName=name, LaunchTemplateData={"InstanceType": "t3.micro"}
+        )
+        with pytest.raises(ClientError) as info:
+            ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateName": name})
+        assert _code(info) == "MissingParameter"
+        ec2.delete_launch_template(LaunchTemplateName=name)

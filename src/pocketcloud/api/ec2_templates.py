@@ -152,14 +152,15 @@ def delete_launch_template_versions(call: Call, p: Params) -> Result:
 
 # --- RunInstances from a template -------------------------------------------------------
 
-#: RunInstances members a template's data fills when the call does not give them
-_MERGED_LISTS = ("TagSpecifications",)
+#: what a template's tags may land on at launch (its spot-request tags have no place here)
+LAUNCH_TAGGABLE = ("instance", "volume", "network-interface")
 
 
 def _merge_tag_specs(template: list[Params], call: list[Params]) -> list[Params]:
     """Tags of both, per resource type; the call's value wins for a key in both."""
     merged: dict[str, dict[str, str]] = {}
-    for spec in [*template, *call]:
+    usable = [spec for spec in template if spec.get("ResourceType") in LAUNCH_TAGGABLE]
+    for spec in [*usable, *call]:
         kind = spec.get("ResourceType", "")
         merged.setdefault(kind, {}).update(tag_dict(spec.get("Tags", [])))
     return [
