@@ -202,9 +202,18 @@ class TestDefaultVpc:
         assert nat.masqueraded(nat_cloud.prefix) == {nat_cloud.cidr}
         assert _blocked(nat_cloud.cidr)
 
-    def test_nat_table_repaired(self, nat_cloud: Server) -> None:
-        """A NAT table deleted behind the cloud's back is loaded again by the next
+    def test_nat_table_follows_vpcs_and_is_repaired(
+        self, nat_cloud: Server, tmp_path: Path
+    ) -> None:
+        """CreateVpc adds its CIDR to the NAT table and DeleteVpc takes it out, within a
+        second; a NAT table deleted behind the cloud's back is loaded again by the next
         thorough pass (every 5 s)."""
+        ec2 = nat_cloud.client("ec2")
+        cidr = free_cidr()
+        vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+        _until(lambda: nat.masqueraded(nat_cloud.prefix) == {nat_cloud.cidr, cidr})
+        ec2.delete_vpc(VpcId=vpc_id)
+        _until(lambda: nat.masqueraded(nat_cloud.prefix) == {nat_cloud.cidr})
         subprocess.run(["nft", "delete", "table", "ip", nat.table(nat_cloud.prefix)], check=True)
         _until(lambda: nat.masqueraded(nat_cloud.prefix) == {nat_cloud.cidr}, timeout=7)
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from pocketcloud.host import firewall
+from pocketcloud.host import firewall, nat
 from pocketcloud.host.firewall import Guarded, Model, Rule
 
 WEB = Guarded(
@@ -354,3 +354,28 @@ class TestUpdateMatchesFullLoad:
         assert firewall.shape_of_listing(firewall.listing(self.PREFIX)) == expected
         subprocess.run(["nft", *tamper.split()], check=True)
         assert firewall.shape_of_listing(firewall.listing(self.PREFIX)) != expected
+
+
+class TestNatRender:
+    def test_one_rule_per_vpc(self) -> None:
+        """Each VPC CIDR (once) is masqueraded towards anything outside every VPC."""
+        text = nat.ruleset("pt04", ["10.2.0.0/16", "10.1.0.0/16", "10.2.0.0/16"])
+        assert text.startswith("table ip pt04_nat\ndelete table ip pt04_nat\n")
+        assert "elements = { 10.1.0.0/16, 10.2.0.0/16 }" in text
+        rules = [line.strip() for line in text.splitlines() if "masquerade" in line]
+        assert rules == [
+            "ip saddr 10.1.0.0/16 ip daddr != @vpcs masquerade",
+            "ip saddr 10.2.0.0/16 ip daddr != @vpcs masquerade",
+        ]
+
+    def test_no_vpc(self) -> None:
+        """A cloud without VPCs masquerades nothing."""
+        assert "masquerade" not in nat.ruleset("pt04", [])
+
+    @pytest.mark.skipif(
+        os.geteuid() != 0 or not shutil.which("nft"), reason="nft -c needs root and nftables"
+    )
+    def test_nft_accepts_it(self) -> None:
+        """nft accepts the table, overlapping CIDRs included (checked with -c only)."""
+        for cidrs in ([], ["10.1.0.0/16", "10.1.2.0/24", "10.3.0.0/16"]):
+            firewall.load(nat.ruleset("pt04", cidrs), check_only=True)
