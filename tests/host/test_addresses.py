@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Server
-from tests.host.conftest import Machine, launch, perm, ssh_group
+from tests.host.conftest import Machine, launch, perm, ssh_group, wait_for_banner
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
 PORT = 8080
@@ -92,6 +92,14 @@ def _kernel(cmd: list[str]) -> Any:
 
 def _routes(pool: str) -> list[dict[str, Any]]:
     return list(_kernel(["ip", "-j", "route", "show", "root", pool, "proto", "99"]))
+
+
+def _ifindex(veth: str) -> str | None:
+    """The veth's ifindex, or None while it does not exist."""
+    try:
+        return Path(f"/sys/class/net/{veth}/ifindex").read_text()
+    except FileNotFoundError:
+        return None
 
 
 def _route_map(pool: str) -> dict[str, str]:
@@ -206,6 +214,36 @@ class TestElasticIp:
             )
         _until(lambda: _answer(eip) == _hostname(a.ip), 2)
         ec2.disassociate_address(AssociationId=association)
+        ec2.release_address(AllocationId=made["AllocationId"])
+
+    def test_survives_stop_start_and_reboot(
+        self, cloud: Server, ec2: Any, image_id: str, key: tuple[str, Path]
+    ) -> None:
+        """The address stays associated while the instance is stopped (unreachable at
+        once meanwhile) and answers again as soon as the instance does after a start or
+        a reboot (its veth, and the route on it, are made again)."""
+        m = launch(ec2, image_id, key)
+        made = ec2.allocate_address(Domain="vpc")
+        eip = made["PublicIp"]
+        ec2.associate_address(AllocationId=made["AllocationId"], InstanceId=m.instance_id)
+        wait_for_banner(eip, timeout=2)
+        ec2.stop_instances(InstanceIds=[m.instance_id])
+        ec2.get_waiter("instance_stopped").wait(
+            InstanceIds=[m.instance_id], WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
+        )
+        _until(lambda: _connect_error(eip) == errno.EHOSTUNREACH, 1.0)
+        (address,) = ec2.describe_addresses(AllocationIds=[made["AllocationId"]])["Addresses"]
+        assert address["InstanceId"] == m.instance_id
+        ec2.start_instances(InstanceIds=[m.instance_id])
+        wait_for_banner(m.ip)
+        assert wait_for_banner(eip, timeout=1.0) < 1.0
+        veth = f"{cloud.prefix}{m.instance_id[-8:]}h"
+        before = _ifindex(veth)
+        ec2.reboot_instances(InstanceIds=[m.instance_id])
+        _until(lambda: _ifindex(veth) not in (before, None), 10)  # the veth was made again
+        wait_for_banner(m.ip)
+        assert wait_for_banner(eip, timeout=1.0) < 1.0
+        ec2.terminate_instances(InstanceIds=[m.instance_id])
         ec2.release_address(AllocationId=made["AllocationId"])
 
     def test_terminate_disassociates(
