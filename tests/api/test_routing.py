@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.test_vpcs import cidr_within, flt, new_vpc
+from tests.api.vpc_helpers import cidr_within, flt, new_vpc
 from tests.conftest import Server, make_server
 from tests.shapes import unfilled
 
