@@ -213,11 +213,17 @@ class TestRouteTables:
         assert _code(info) == "InvalidVpcID.NotFound"
 
     def test_client_token(self, ec2: Any, vpc: dict[str, Any]) -> None:
-        """A repeated ClientToken answers the table the first call made."""
-        first = ec2.create_route_table(VpcId=vpc["VpcId"], ClientToken="tok-1")
-        again = ec2.create_route_table(VpcId=vpc["VpcId"], ClientToken="tok-1")
+        """A repeated ClientToken answers the table the first call made; the same token for
+        another VPC is IdempotentParameterMismatch."""
+        token = f"tok-{vpc['VpcId']}"
+        first = ec2.create_route_table(VpcId=vpc["VpcId"], ClientToken=token)
+        again = ec2.create_route_table(VpcId=vpc["VpcId"], ClientToken=token)
         assert first["RouteTable"]["RouteTableId"] == again["RouteTable"]["RouteTableId"]
-        assert first["ClientToken"] == "tok-1"
+        assert first["ClientToken"] == token
+        default = ec2.describe_vpcs(Filters=flt("isDefault", "true"))["Vpcs"][0]["VpcId"]
+        with pytest.raises(ClientError) as info:
+            ec2.create_route_table(VpcId=default, ClientToken=token)
+        assert _code(info) == "IdempotentParameterMismatch"
 
     def test_routes(self, ec2: Any, vpc: dict[str, Any]) -> None:
         """CreateRoute needs an existing gateway attached to the table's VPC; a duplicate is

@@ -168,6 +168,17 @@ class TestCreateVpc:
         assert _code(info) == "DryRunOperation"
         assert len(ec2.describe_vpcs()["Vpcs"]) == before
 
+    def test_ipv6_and_ipam_are_refused(self, ec2: Any) -> None:
+        """Asking for IPv6 or an IPAM pool is UnsupportedOperation, never silently ignored."""
+        with pytest.raises(ClientError) as info:
+            ec2.create_vpc(CidrBlock="10.99.0.0/24", AmazonProvidedIpv6CidrBlock=True)
+        assert _code(info) == "UnsupportedOperation"
+        vpc = new_vpc(ec2)
+        with pytest.raises(ClientError) as info:
+            ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock=cidr_within(vpc, 26), Ipv6Native=True)
+        assert _code(info) == "UnsupportedOperation"
+        ec2.delete_vpc(VpcId=vpc["VpcId"])
+
     def test_tenancy(self, ec2: Any) -> None:
         """InstanceTenancy is kept; an unknown one is InvalidParameterValue."""
         vpc = new_vpc(ec2, InstanceTenancy="dedicated")

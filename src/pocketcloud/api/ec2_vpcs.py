@@ -34,8 +34,36 @@ def vpc_view(call: Call, vpc: network.Vpc) -> Result:
     }
 
 
+#: CreateVpc/CreateSubnet members naming a feature pocketcloud has not
+_VPC_UNSUPPORTED = (
+    "Ipv6Pool",
+    "Ipv6CidrBlock",
+    "Ipv4IpamPoolId",
+    "Ipv4NetmaskLength",
+    "Ipv6IpamPoolId",
+    "Ipv6NetmaskLength",
+    "Ipv6CidrBlockNetworkBorderGroup",
+    "AmazonProvidedIpv6CidrBlock",
+)
+_SUBNET_UNSUPPORTED = (
+    "Ipv6CidrBlock",
+    "OutpostArn",
+    "Ipv6Native",
+    "Ipv4IpamPoolId",
+    "Ipv4NetmaskLength",
+    "Ipv6IpamPoolId",
+    "Ipv6NetmaskLength",
+)
+
+
+def _asked(p: Params, members: tuple[str, ...]) -> list[str]:
+    """Which of ``members`` the request sets (to anything but false)."""
+    return [m for m in members if p.get(m) not in (None, False, "")]
+
+
 @registry.op("CreateVpc")
 def create_vpc(call: Call, p: Params) -> Result:
+    network.refuse_unsupported(_asked(p, _VPC_UNSUPPORTED), "CreateVpc")
     vpc = vpcs.create_vpc(
         call.cloud, p.get("CidrBlock"), p.get("InstanceTenancy"), tag_spec(p, "vpc")
     )
@@ -122,6 +150,7 @@ def subnet_view(call: Call, subnet: network.Subnet) -> Result:
 
 @registry.op("CreateSubnet")
 def create_subnet(call: Call, p: Params) -> Result:
+    network.refuse_unsupported(_asked(p, _SUBNET_UNSUPPORTED), "CreateSubnet")
     request = subnets.SubnetRequest(
         p["VpcId"], p.get("CidrBlock"), p.get("AvailabilityZone"), p.get("AvailabilityZoneId")
     )

@@ -109,6 +109,17 @@ class Zone:
     region: str
 
 
+def refuse_unsupported(features: Sequence[str], operation: str) -> None:
+    """UnsupportedOperation naming the request members pocketcloud has no feature for
+    (IPv6, IPAM pools, Outposts); better than ignoring them silently."""
+    if features:
+        raise ClientError(
+            "UnsupportedOperation",
+            f"{operation}: pocketcloud networks are IPv4 only, without IPAM or Outposts; "
+            f"unsupported: {', '.join(features)}",
+        )
+
+
 def zone_id(cloud: Cloud, zone: str) -> str:
     """AWS-style zone id: ``use1-az1`` for us-east-1a."""
     parts = cloud.region.split("-")

@@ -214,19 +214,25 @@ def create_route_table(
 ) -> RouteTable:
     """CreateRouteTable: a table with the local route, associated with nothing.
 
-    A repeated ClientToken returns the table it made (remembered while the server runs).
+    A repeated ClientToken answers the table it made (remembered while the server runs);
+    the same token for another VPC is IdempotentParameterMismatch.
     """
     tags.validate(table_tags)
-    made: dict[tuple[str, str], str] = cloud.caches.setdefault("routing.client_tokens", {})
+    made: dict[str, tuple[str, str]] = cloud.caches.setdefault("routing.client_tokens", {})
     with cloud.store.transaction():
-        earlier = made.get((client_token, vpc_id)) if client_token else None
-        if earlier and cloud.store.one(
-            "SELECT 1 FROM route_tables WHERE route_table_id = ?", (earlier,)
+        earlier = made.get(client_token) if client_token else None
+        if earlier is not None and cloud.store.one(
+            "SELECT 1 FROM route_tables WHERE route_table_id = ?", (earlier[1],)
         ):
-            return require_table(cloud, earlier)
+            if earlier[0] != vpc_id:
+                raise ClientError(
+                    "IdempotentParameterMismatch",
+                    f"The client token {client_token} was used for a route table of another VPC",
+                )
+            return require_table(cloud, earlier[1])
         table_id = insert_table(cloud, vpc_id, table_tags)
     if client_token:
-        made[(client_token, vpc_id)] = table_id
+        made[client_token] = (vpc_id, table_id)
     return require_table(cloud, table_id)
 
 
