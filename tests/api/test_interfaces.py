@@ -412,6 +412,18 @@ class TestAddresses:
                 call()
             assert _code(info) == "InvalidAllocationID.NotFound"
 
+    def test_allocate_a_chosen_address(self, cloud: Server, ec2: Any) -> None:
+        """Address asks for one address of the pool; one that is taken, outside the pool
+        or the pool's network address gets InvalidAddress.NotFound."""
+        base = cloud.eip_pool.rsplit(".", 1)[0]
+        made = ec2.allocate_address(Domain="vpc", Address=f"{base}.200")
+        assert made["PublicIp"] == f"{base}.200"
+        for taken in (f"{base}.200", f"{base}.0", "203.0.113.7"):
+            with pytest.raises(ClientError) as info:
+                ec2.allocate_address(Domain="vpc", Address=taken)
+            assert _code(info) == "InvalidAddress.NotFound", taken
+        ec2.release_address(AllocationId=made["AllocationId"])
+
     def test_associate_shows_everywhere(self, ec2: Any, fleet: list[dict[str, Any]]) -> None:
         """Associated: DescribeAddresses names the instance, its interface and private
         address; the instance's PublicIpAddress and the interface's Association are the

@@ -94,9 +94,30 @@ def pool(cloud: Cloud) -> ipaddress.IPv4Network:
     return ipaddress.IPv4Network(cloud.settings.eip_pool)
 
 
-def _free(cloud: Cloud) -> list[str]:
+def _pick(cloud: Cloud, wanted: str | None) -> str:
+    """The address to allocate: ``wanted`` if it is a free address of the pool, else the
+    lowest free one (the pool is walked lazily: a large one costs no more)."""
     used = {r["public_ip"] for r in cloud.store.all("SELECT public_ip FROM addresses")}
-    return [str(a) for a in pool(cloud).hosts() if str(a) not in used]
+    if wanted is not None:
+        if not _in_pool(pool(cloud), wanted) or wanted in used:
+            raise ClientError(
+                "InvalidAddress.NotFound", f"The address '{wanted}' is not available to allocate"
+            )
+        return wanted
+    for address in pool(cloud).hosts():
+        if str(address) not in used:
+            return str(address)
+    raise ClientError("AddressLimitExceeded", "The maximum number of addresses has been reached.")
+
+
+def _in_pool(network: ipaddress.IPv4Network, text: str) -> bool:
+    """Whether ``text`` is one of the addresses ``network.hosts()`` yields."""
+    try:
+        address = ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    ends = (network.network_address, network.broadcast_address)
+    return address in network and (network.prefixlen >= 31 or address not in ends)
 
 
 def allocate_address(
@@ -106,16 +127,7 @@ def allocate_address(
     is free); AddressLimitExceeded when the pool is used up."""
     tags.validate(address_tags or {})
     with cloud.store.transaction():
-        free = _free(cloud)
-        if wanted is not None and wanted not in free:
-            raise ClientError(
-                "InvalidAddress.NotFound", f"The address '{wanted}' is not available to allocate"
-            )
-        if not free:
-            raise ClientError(
-                "AddressLimitExceeded", "The maximum number of addresses has been reached."
-            )
-        public_ip = wanted or free[0]
+        public_ip = _pick(cloud, wanted)
         allocation_id = ids.ec2_id("eipalloc")
         cloud.store.execute(
             "INSERT INTO addresses(allocation_id, public_ip, created) VALUES(?, ?, ?)",
