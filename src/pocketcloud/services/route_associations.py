@@ -118,18 +118,3 @@ def replace_route_table_association(
 def remove_subnet_association(cloud: Cloud, subnet_id: str) -> None:
     """Drop a subnet's explicit association (inside DeleteSubnet's transaction)."""
     cloud.store.execute("DELETE FROM route_table_associations WHERE subnet_id = ?", (subnet_id,))
-
-
-def table_of_subnet(cloud: Cloud, subnet_id: str) -> str | None:
-    """The table a subnet follows: its explicit association, else its VPC's main table."""
-    found = cloud.store.scalar(
-        "SELECT route_table_id FROM route_table_associations WHERE subnet_id = ?", (subnet_id,)
-    )
-    if found is None:
-        found = cloud.store.scalar(
-            "SELECT a.route_table_id FROM route_table_associations a "
-            "JOIN route_tables t USING (route_table_id) JOIN subnets s ON s.vpc_id = t.vpc_id "
-            "WHERE a.main = 1 AND s.subnet_id = ?",
-            (subnet_id,),
-        )
-    return None if found is None else str(found)
