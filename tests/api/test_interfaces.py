@@ -570,6 +570,27 @@ class TestAddresses:
         assert "InstanceId" not in address
         ec2.release_address(AllocationId=made["AllocationId"])
 
+    def test_aws_cli(self, cloud: Server, fleet: list[dict[str, Any]]) -> None:
+        """The AWS CLI allocates, associates, describes, disassociates and releases."""
+        made = cloud.aws("ec2", "allocate-address", "--domain", "vpc")
+        instance_id = fleet[4]["InstanceId"]
+        assoc = cloud.aws(
+            "ec2",
+            "associate-address",
+            "--allocation-id",
+            made["AllocationId"],
+            "--instance-id",
+            instance_id,
+        )["AssociationId"]
+        listed = cloud.aws("ec2", "describe-addresses", "--public-ips", made["PublicIp"])
+        assert listed["Addresses"][0]["InstanceId"] == instance_id
+        cloud.aws("ec2", "disassociate-address", "--association-id", assoc)
+        cloud.aws("ec2", "release-address", "--allocation-id", made["AllocationId"])
+        failed = cloud.aws(
+            "ec2", "release-address", "--allocation-id", made["AllocationId"], check=False
+        )
+        assert "InvalidAllocationID.NotFound" in failed.stderr
+
     def test_pool_exhaustion(self, ec2: Any) -> None:
         """A /24 pool holds 254 addresses; the next allocation gets AddressLimitExceeded,
         and a released address can be allocated again."""
