@@ -7,13 +7,13 @@ its instances really start, as every launch does.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.api.vpc_helpers import new_vpc
 from tests.conftest import Server, make_server
 
 COUNT = 6  # instances: enough for a page of MaxResults=5 and a second page
@@ -606,28 +606,14 @@ class TestAddresses:
         assert ec2.describe_addresses()["Addresses"] == []
 
 
-def _custom_vpc(ec2: Any) -> dict[str, Any]:
-    """A new VPC with a free random /16 (other clouds on this machine hold some)."""
-    for _ in range(10):
-        try:
-            cidr = f"10.{secrets.randbelow(90) + 10}.0.0/16"
-            return dict(ec2.create_vpc(CidrBlock=cidr)["Vpc"])
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "InvalidAction":
-                pytest.skip("CreateVpc is not served")
-    raise AssertionError("no free CIDR for a VPC")
-
-
 class TestCustomVpc:
     def test_elastic_ip_needs_an_internet_gateway(self, ec2: Any, image_id: str) -> None:
         """An instance of a subnet that maps no public address has none (no Association,
         no PublicIpAddress); AssociateAddress is refused while its VPC has no internet
         gateway (Gateway.NotAttached), works once one is attached, and the gateway cannot
         be detached while the address is mapped."""
-        vpc = _custom_vpc(ec2)
-        subnet = ec2.create_subnet(
-            VpcId=vpc["VpcId"], CidrBlock=vpc["CidrBlock"].replace("/16", "/24")
-        )
+        vpc = new_vpc(ec2)
+        subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock=vpc["CidrBlock"])
         made = ec2.run_instances(
             ImageId=image_id, MinCount=1, MaxCount=1, SubnetId=subnet["Subnet"]["SubnetId"]
         )

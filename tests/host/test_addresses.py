@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.vpc_helpers import new_vpc
 from tests.conftest import Server
 from tests.host.conftest import Machine, launch, perm, ssh_group, wait_for_banner
 
@@ -245,6 +246,59 @@ class TestElasticIp:
         assert wait_for_banner(eip, timeout=1.0) < 1.0
         ec2.terminate_instances(InstanceIds=[m.instance_id])
         ec2.release_address(AllocationId=made["AllocationId"])
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="the VPC isolation rule drops a flow to another VPC's Elastic IP; "
+        "it must spare translated flows (ct status ! dnat)",
+    )
+    def test_reachable_from_another_vpc(
+        self, ec2: Any, image_id: str, key: tuple[str, Path], pair: tuple[Machine, Machine]
+    ) -> None:
+        """An Elastic IP is a public address: an instance of another VPC (both VPCs with
+        an internet gateway) reaches it, as on EC2; its private address stays isolated."""
+        vpc = new_vpc(ec2)
+        subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock=vpc["CidrBlock"])["Subnet"]
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc["VpcId"])
+        tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])[
+            "RouteTables"
+        ]
+        ec2.create_route(
+            RouteTableId=tables[0]["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", GatewayId=igw
+        )
+        group = ec2.create_security_group(
+            GroupName="eip-other", Description="web", VpcId=vpc["VpcId"]
+        )["GroupId"]
+        ec2.authorize_security_group_ingress(
+            GroupId=group, IpPermissions=[perm("tcp", PORT, cidr="0.0.0.0/0")]
+        )
+        made = ec2.run_instances(
+            ImageId=image_id,
+            MinCount=1,
+            MaxCount=1,
+            KeyName=key[0],
+            SubnetId=subnet["SubnetId"],
+            SecurityGroupIds=[group],
+        )
+        other = made["Instances"][0]
+        ec2.get_waiter("instance_running").wait(
+            InstanceIds=[other["InstanceId"]], WaiterConfig={"Delay": 0.2, "MaxAttempts": 600}
+        )
+        address = ec2.allocate_address(Domain="vpc")
+        ec2.associate_address(AllocationId=address["AllocationId"], InstanceId=other["InstanceId"])
+        try:
+            m = Machine(other["InstanceId"], other["PrivateIpAddress"], key[1])
+            _until(lambda: _connect_error(m.ip) == errno.ECONNREFUSED, 10)  # up, no listener
+            a = pair[0]
+            probe = (
+                'python3 -c "import socket; socket.create_connection'
+                f"(('{{}}', {PORT}), 1)\" 2>&1 | tail -1"
+            )
+            assert "timed out" in a.ssh(probe.format(m.ip), check=False)  # isolated
+            assert "refused" in a.ssh(probe.format(address["PublicIp"]), check=False)
+        finally:
+            ec2.terminate_instances(InstanceIds=[other["InstanceId"]])
 
     def test_terminate_disassociates(
         self, cloud: Server, ec2: Any, image_id: str, key: tuple[str, Path]
