@@ -113,13 +113,15 @@ def _instance_interface(call: Call, i: Interface) -> Result:
 def instance_network(call: Call, instance: Instance) -> Result:
     """An Instance's NetworkInterfaces, PublicIpAddress and PublicDnsName: its Elastic IP
     when one is associated, else its private address while it runs in a subnet that
-    maps public addresses; a terminated instance has no interface left."""
+    maps public addresses; a terminated instance has no interface left. SourceDestCheck
+    is the primary interface's, as on EC2."""
     found = interfaces.of_instance(call.cloud, instance.instance_id)
     public = found.public if found is not None else None
     return {
         "PublicDnsName": public.public_ip if public else "",
         "PublicIpAddress": public.public_ip if public else None,
         "NetworkInterfaces": [_instance_interface(call, found)] if found else [],
+        "SourceDestCheck": found.source_dest_check if found is not None else True,
     }
 
 

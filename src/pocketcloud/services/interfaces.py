@@ -312,6 +312,15 @@ def modify_network_interface_attribute(cloud: Cloud, eni_id: str, change: Interf
             _modify_attachment(cloud, interface, change)
 
 
+def set_source_dest_check(cloud: Cloud, instance_id: str, enabled: bool) -> None:
+    """ModifyInstanceAttribute's SourceDestCheck: the primary interface's (call inside a
+    transaction)."""
+    cloud.store.execute(
+        "UPDATE network_interfaces SET source_dest_check = ? WHERE instance_id = ?",
+        (int(enabled), instance_id),
+    )
+
+
 def _update(cloud: Cloud, eni_id: str, column: str, value: str | int) -> None:
     cloud.store.execute(
         f"UPDATE network_interfaces SET {column} = ? WHERE eni_id = ?",  # noqa: S608 (fixed names)
