@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from tests.api.vpc_helpers import new_vpc
 from tests.conftest import Server, make_server
+from tests.shapes import unfilled
 
 COUNT = 6  # instances: enough for a page of MaxResults=5 and a second page
 
@@ -642,3 +643,72 @@ class TestCustomVpc:
         ec2.disassociate_address(AssociationId=assoc)
         ec2.release_address(AllocationId=allocation["AllocationId"])
         ec2.terminate_instances(InstanceIds=[instance_id])
+
+
+#: members botocore's model has that AWS leaves out for an instance's primary interface
+#: and a plain Elastic IP (other services' interfaces, Outposts, carrier and customer-owned
+#: addresses, IPv6, prefixes, ENA Express and queue tuning, connection tracking settings)
+NOT_FILLED = {
+    "NetworkInterface.ConnectionTrackingConfiguration",
+    "NetworkInterface.OutpostArn",
+    "NetworkInterface.PublicDnsName",
+    "NetworkInterface.PublicIpDnsNameOptions",
+    "NetworkInterface.Ipv4Prefixes",
+    "NetworkInterface.Ipv6Prefixes",
+    "NetworkInterface.RequesterId",
+    "NetworkInterface.DenyAllIgwTraffic",
+    "NetworkInterface.Ipv6Native",
+    "NetworkInterface.Ipv6Address",
+    "NetworkInterface.AssociatedSubnets",
+    "NetworkInterfaceAttachment.EnaSrdSpecification",
+    "NetworkInterfaceAttachment.EnaQueueCount",
+    "NetworkInterfaceAssociation.CustomerOwnedIp",
+    "NetworkInterfaceAssociation.CarrierIp",
+    "Address.CustomerOwnedIp",
+    "Address.CustomerOwnedIpv4Pool",
+    "Address.CarrierIp",
+    "Address.SubnetId",
+    "Address.ServiceManaged",
+    "AllocateAddressResult.CustomerOwnedIp",
+    "AllocateAddressResult.CustomerOwnedIpv4Pool",
+    "AllocateAddressResult.CarrierIp",
+    "OperatorResponse.Principal",  # only a managed interface has a manager
+    "OperatorResponse.HiddenByDefault",
+}
+
+
+class TestShapes:
+    def test_every_member_aws_fills(self, ec2: Any, fleet: list[dict[str, Any]]) -> None:
+        """Walking botocore's output shapes over each operation's answers (an address
+        associated and not, an interface with and without it) finds no member left
+        unfilled that AWS fills."""
+        instance = fleet[5]
+        eni_id = _eni(ec2, instance)["NetworkInterfaceId"]
+        free = ec2.allocate_address(Domain="vpc")
+        bound = ec2.allocate_address(Domain="vpc")
+        association = ec2.associate_address(
+            AllocationId=bound["AllocationId"], InstanceId=instance["InstanceId"]
+        )
+        calls = {
+            "AllocateAddress": [free],
+            "AssociateAddress": [association],
+            "DescribeAddresses": [ec2.describe_addresses()],
+            "DescribeNetworkInterfaces": [ec2.describe_network_interfaces()],
+            "DescribeNetworkInterfaceAttribute": [
+                ec2.describe_network_interface_attribute(NetworkInterfaceId=eni_id, Attribute=a)
+                for a in (
+                    "description",
+                    "groupSet",
+                    "sourceDestCheck",
+                    "attachment",
+                    "associatePublicIpAddress",
+                )
+            ],
+        }
+        for operation, answers in calls.items():
+            missing = unfilled("ec2", operation, answers)
+            left = {m for m in missing if m not in NOT_FILLED and not m.endswith(".NextToken")}
+            assert not left, (operation, left)
+        ec2.disassociate_address(AssociationId=association["AssociationId"])
+        for made in (free, bound):
+            ec2.release_address(AllocationId=made["AllocationId"])
