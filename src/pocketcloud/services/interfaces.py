@@ -156,14 +156,26 @@ def load(
             sql += f" AND {column} IN ({','.join('?' * len(wanted))})"
             params += list(wanted)
     rows = cloud.store.all(sql + " ORDER BY n.eni_id", params)
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for g in cloud.store.all(
-        "SELECT ig.instance_id, ig.group_id, g.name FROM instance_groups ig "
-        "JOIN security_groups g ON g.group_id = ig.group_id ORDER BY ig.position"
-    ):
-        groups.setdefault(g["instance_id"], []).append((g["group_id"], g["name"]))
+    groups = _groups(cloud, [r["instance_id"] for r in rows] if len(rows) < 100 else None)
     all_tags = tags.for_resources(cloud, (r["eni_id"] for r in rows))
     return [_from_row(r, groups.get(r["instance_id"], ()), all_tags[r["eni_id"]]) for r in rows]
+
+
+def _groups(cloud: Cloud, instance_ids: Sequence[str] | None) -> dict[str, list[tuple[str, str]]]:
+    """Instances' (group id, name) pairs in order: these instances' (one query each way:
+    an instance view asks for one), or everyone's."""
+    sql = (
+        "SELECT ig.instance_id, ig.group_id, g.name FROM instance_groups ig "
+        "JOIN security_groups g ON g.group_id = ig.group_id"
+    )
+    params: list[str] = []
+    if instance_ids is not None:
+        sql += f" WHERE ig.instance_id IN ({','.join('?' * len(instance_ids))})"
+        params = list(instance_ids)
+    found: dict[str, list[tuple[str, str]]] = {}
+    for g in cloud.store.all(sql + " ORDER BY ig.position", params):
+        found.setdefault(g["instance_id"], []).append((g["group_id"], g["name"]))
+    return found
 
 
 def of_instance(cloud: Cloud, instance_id: str) -> Interface | None:
