@@ -247,11 +247,6 @@ class TestElasticIp:
         ec2.terminate_instances(InstanceIds=[m.instance_id])
         ec2.release_address(AllocationId=made["AllocationId"])
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="the VPC isolation rule drops a flow to another VPC's Elastic IP; "
-        "it must spare translated flows (ct status ! dnat)",
-    )
     def test_reachable_from_another_vpc(
         self, ec2: Any, image_id: str, key: tuple[str, Path], pair: tuple[Machine, Machine]
     ) -> None:

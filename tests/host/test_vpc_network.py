@@ -290,7 +290,8 @@ class TestIsolation:
         table = _run("nft", "list", "table", "inet", f"{cloud.prefix}_fw")
         for vpc_id in (vpc_a, vpc_b):
             name = "v_" + vpc_id.replace("-", "_")
-            assert f"iifname @{name} oifname @veths oifname != @{name} drop" in table
+            rule = f"iifname @{name} oifname @veths oifname != @{name} ct status ! dnat drop"
+            assert rule in table
 
 
 class TestVpcRoutes:

@@ -194,14 +194,15 @@ def _chain_lines(text: str, chain: str) -> list[str]:
 class TestVpcIsolation:
     def test_sets_and_forward_rules(self) -> None:
         """Every veth is in ``veths``, each VPC's in its own set, and the forward chain
-        drops what one VPC's instances send to another VPC's, before tracked flows pass."""
+        drops what one VPC's instances send to another VPC's private addresses (flows to an
+        Elastic IP, translated, are spared), before tracked flows pass."""
         text = firewall.render(_with(MODEL, instances=(WEB, DB, OTHER)))
         assert 'elements = { "pt011111111ah", "pt013333333ch", "pt0189abcdef0h" }' in text
         assert 'elements = { "pt011111111ah", "pt0189abcdef0h" }' in text
         assert _chain_lines(text, "forward")[1:] == [
             "iifname @v_vpc_0aaaaaaaaaaaaaaaa oifname @veths"
-            " oifname != @v_vpc_0aaaaaaaaaaaaaaaa drop",
-            "iifname @v_vpc_0b oifname @veths oifname != @v_vpc_0b drop",
+            " oifname != @v_vpc_0aaaaaaaaaaaaaaaa ct status ! dnat drop",
+            "iifname @v_vpc_0b oifname @veths oifname != @v_vpc_0b ct status ! dnat drop",
             "ct state established,related accept",
             "iifname vmap @outs",
             "oifname vmap @ins",
@@ -245,7 +246,7 @@ class TestVpcIsolation:
         )
         assert (
             "add rule inet pt01_fw forward iifname @v_vpc_0b oifname @veths"
-            " oifname != @v_vpc_0b drop"
+            " oifname != @v_vpc_0b ct status ! dnat drop"
         ) in lines
         back = _changes(bigger, MODEL)
         assert back.index("flush chain inet pt01_fw forward") < back.index(

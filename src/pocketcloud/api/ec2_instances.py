@@ -16,6 +16,7 @@ from pocketcloud.services import (
     instance_actions,
     instance_types,
     instances,
+    interfaces,
     network,
 )
 from pocketcloud.services import security_groups as sg
@@ -72,7 +73,7 @@ def instance_view(call: Call, i: Instance) -> Result:
         "EbsOptimized": False,
         "EnaSupport": True,
         "SecurityGroups": _group_names(call, i),
-        "SourceDestCheck": True,
+        "SourceDestCheck": addressing["SourceDestCheck"],
         "Tags": tag_list(i.tags),
         "PlatformDetails": "Linux/UNIX",
         "UsageOperation": "RunInstances",
@@ -279,6 +280,12 @@ def modify_instance_attribute(call: Call, p: Params) -> Result:
     if isinstance(user_data, bytes):
         user_data = base64.b64encode(user_data).decode()
     groups = p.get("Groups")
+    check = (p.get("SourceDestCheck") or {}).get("Value")
+    if p.get("Attribute") == "sourceDestCheck":
+        check = str(p.get("Value", "")).lower() == "true"
+    if check is not None:
+        instances.require(call.cloud, [p["InstanceId"]])
+        interfaces.set_source_dest_check(call.cloud, p["InstanceId"], bool(check))
     instance_actions.modify_instance_attribute(
         call.cloud,
         p["InstanceId"],
@@ -291,25 +298,36 @@ def modify_instance_attribute(call: Call, p: Params) -> Result:
 
 @registry.op("DescribeInstanceAttribute")
 def describe_instance_attribute(call: Call, p: Params) -> Result:
+    """One attribute of an instance, under the member EC2 names it by."""
     attribute = p["Attribute"]
     instance_actions.check_attribute(attribute)
     instance = instances.require(call.cloud, [p["InstanceId"]])[0]
-    out: Result = {"InstanceId": instance.instance_id}
-    if attribute == "instanceType":
-        out["InstanceType"] = {"Value": instance.instance_type}
-    elif attribute == "userData":
-        out["UserData"] = {
-            "Value": instance_actions.encoded_user_data(call.cloud, instance.instance_id)
-        }
-    elif attribute == "groupSet":
-        out["Groups"] = _group_names(call, instance)
-    elif attribute == "disableApiTermination":
-        out["DisableApiTermination"] = {"Value": False}
-    elif attribute == "instanceInitiatedShutdownBehavior":
-        out["InstanceInitiatedShutdownBehavior"] = {"Value": "stop"}
-    elif attribute == "rootDeviceName":
-        out["RootDeviceName"] = {"Value": "/dev/xvda"}
-    return out
+    view = instance_view(call, instance)
+    value: dict[str, Result] = {
+        "instanceType": {"InstanceType": {"Value": instance.instance_type}},
+        "userData": {
+            "UserData": {
+                "Value": instance_actions.encoded_user_data(call.cloud, instance.instance_id)
+            }
+        },
+        "groupSet": {"Groups": view["SecurityGroups"]},
+        "disableApiTermination": {"DisableApiTermination": {"Value": False}},
+        "disableApiStop": {"DisableApiStop": {"Value": False}},
+        "instanceInitiatedShutdownBehavior": {
+            "InstanceInitiatedShutdownBehavior": {"Value": "stop"}
+        },
+        "rootDeviceName": {"RootDeviceName": {"Value": view["RootDeviceName"]}},
+        "blockDeviceMapping": {"BlockDeviceMappings": view["BlockDeviceMappings"]},
+        "productCodes": {"ProductCodes": view["ProductCodes"]},
+        "sourceDestCheck": {"SourceDestCheck": {"Value": view["SourceDestCheck"]}},
+        "ebsOptimized": {"EbsOptimized": {"Value": view["EbsOptimized"]}},
+        "enaSupport": {"EnaSupport": {"Value": view["EnaSupport"]}},
+        "enclaveOptions": {"EnclaveOptions": view["EnclaveOptions"]},
+        "kernel": {"KernelId": {}},
+        "ramdisk": {"RamdiskId": {}},
+        "sriovNetSupport": {"SriovNetSupport": {}},
+    }
+    return {"InstanceId": instance.instance_id, **value[attribute]}
 
 
 @registry.op("DescribeImages", filters=images.FILTERS)

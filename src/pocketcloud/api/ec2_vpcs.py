@@ -206,6 +206,7 @@ def describe_availability_zones(call: Call, p: Params) -> Result:
                 "RegionName": z.region,
                 "ZoneType": "availability-zone",
                 "GroupName": z.region,
+                "GroupLongName": network.group_long_name(z.region),
                 "NetworkBorderGroup": z.region,
                 "OptInStatus": "opt-in-not-required",
                 "Messages": [],

@@ -95,8 +95,11 @@ def _vpc_set(vpc_id: str) -> str:
 
 
 def _isolation(vpc_set: str) -> str:
-    """The forward rule dropping what a VPC's instances send to other VPCs' instances."""
-    return f"iifname @{vpc_set} oifname @{VETHS} oifname != @{vpc_set} drop"
+    """The forward rule dropping what a VPC's instances send to other VPCs' instances.
+
+    A flow the Elastic IP table translated (``ct status dnat``) was addressed to a public
+    address, which EC2 routes through the internet gateways: it is spared."""
+    return f"iifname @{vpc_set} oifname @{VETHS} oifname != @{vpc_set} ct status ! dnat drop"
 
 
 def _chain(kind: str, instance_id: str) -> str:

@@ -34,6 +34,7 @@ ATTRIBUTES = (
     "blockDeviceMapping",
     "productCodes",
     "sriovNetSupport",
+    "enclaveOptions",
 )
 
 

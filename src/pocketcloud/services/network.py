@@ -18,6 +18,8 @@ from pocketcloud.store.sqlite import Row
 
 VPC_FILTERS = (
     "cidr",
+    "cidr-block",  # undocumented but accepted by EC2; Ansible's ec2_vpc_net sends it
+    "cidrBlock",
     "cidr-block-association.cidr-block",
     "cidr-block-association.association-id",
     "cidr-block-association.state",
@@ -62,7 +64,30 @@ SUBNET_FILTERS = (
     "subnet-id",
     "vpc-id",
 )
-ZONE_FILTERS = ("zone-name", "zone-id", "region-name", "state", "zone-type")
+ZONE_FILTERS = (
+    "zone-name",
+    "zone-id",
+    "region-name",
+    "state",
+    "zone-type",
+    "group-name",
+    "group-long-name",
+    "message",
+    "opt-in-status",
+    "parent-zone-id",
+    "parent-zone-name",
+)
+#: the names EC2 gives its regions' zone groups ("US East (N. Virginia) 1")
+REGION_NAMES = {
+    "us-east-1": "US East (N. Virginia)",
+    "us-east-2": "US East (Ohio)",
+    "us-west-1": "US West (N. California)",
+    "us-west-2": "US West (Oregon)",
+    "eu-west-1": "Europe (Ireland)",
+    "eu-central-1": "Europe (Frankfurt)",
+    "ap-northeast-2": "Asia Pacific (Seoul)",
+    "ap-northeast-1": "Asia Pacific (Tokyo)",
+}
 REGION_FILTERS = ("region-name", "endpoint", "opt-in-status")
 #: filters that name an IPv6 or Outposts feature pocketcloud has not: nothing matches them
 _ABSENT_FEATURES = (
@@ -181,6 +206,8 @@ def _vpc_fields(cloud: Cloud, vpc: Vpc, name: str) -> list[str] | None:
         return []
     own = {
         "cidr": [vpc.cidr],
+        "cidr-block": [vpc.cidr],
+        "cidrBlock": [vpc.cidr],
         "cidr-block-association.cidr-block": [vpc.cidr],
         "cidr-block-association.association-id": [vpc.cidr_association_id],
         "cidr-block-association.state": ["associated"],
@@ -309,6 +336,11 @@ def describe_zones(
     return [z for z in found if filters.matches(flts, partial(_zone_fields, z))]
 
 
+def group_long_name(region: str) -> str:
+    """The zone group's long name, as EC2 shows it: ``US East (N. Virginia) 1``."""
+    return f"{REGION_NAMES.get(region, region)} 1"
+
+
 def _zone_fields(zone: Zone, name: str) -> list[str] | None:
     return {
         "zone-name": [zone.name],
@@ -316,6 +348,12 @@ def _zone_fields(zone: Zone, name: str) -> list[str] | None:
         "region-name": [zone.region],
         "state": ["available"],
         "zone-type": ["availability-zone"],
+        "group-name": [zone.region],
+        "group-long-name": [group_long_name(zone.region)],
+        "message": [],
+        "opt-in-status": ["opt-in-not-required"],
+        "parent-zone-id": [],
+        "parent-zone-name": [],
     }.get(name)
 
 
