@@ -39,6 +39,7 @@ class TestDescribeInstanceTypes:
             ("processor-info.supported-architecture", "arm64", "t4g.nano"),
             ("free-tier-eligible", "true", "t2.micro"),
             ("burstable-performance-supported", "true", "t3.micro"),
+            ("network-info.network-performance", "Up to 5 Gigabit", "t3.micro"),
         ],
     )
     def test_filters(self, ec2: Any, name: str, value: str, member: str) -> None:
@@ -49,6 +50,17 @@ class TestDescribeInstanceTypes:
         seen = {t["InstanceType"] for p in pages for t in p["InstanceTypes"]}
         assert member in seen
         assert len(seen) < len(instance_types.botocore_names())
+
+    def test_filters_on_hardware_not_emulated_match_nothing(self, ec2: Any) -> None:
+        """Documented filters on what pocketcloud does not emulate (EBS bandwidth, instance
+        store disks, clock speed) are accepted and select no type, since none shows them."""
+        for name in (
+            "ebs-info.ebs-optimized-info.baseline-iops",
+            "instance-storage-info.disk.count",
+            "processor-info.sustained-clock-speed-in-ghz",
+        ):
+            found = ec2.describe_instance_types(Filters=[{"Name": name, "Values": ["*"]}])
+            assert found["InstanceTypes"] == [], name
 
     def test_unknown_type(self, ec2: Any) -> None:
         """A name EC2 does not know is InvalidParameterValue."""

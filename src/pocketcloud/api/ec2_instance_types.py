@@ -9,7 +9,7 @@ from pocketcloud.services.instance_types import InstanceType
 
 
 def _network_info(t: InstanceType) -> Result:
-    performance = "Up to 5 Gigabit" if t.burstable else "Up to 10 Gigabit"
+    performance = instance_types.network_performance(t)
     interfaces = instance_types.MAX_INTERFACES
     return {
         "NetworkPerformance": performance,
@@ -74,7 +74,10 @@ def type_view(t: InstanceType) -> Result:
     }
 
 
-@registry.op("DescribeInstanceTypes", filters=instance_types.TYPE_FILTERS)
+@registry.op(
+    "DescribeInstanceTypes",
+    filters=(*instance_types.TYPE_FILTERS, *instance_types.NOT_EMULATED_FILTERS),
+)
 def describe_instance_types(call: Call, p: Params) -> Result:
     found, token = instance_types.describe_instance_types(
         p.get("InstanceTypes", []), filters_of(p), p.get("MaxResults"), p.get("NextToken")

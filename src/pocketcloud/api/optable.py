@@ -20,13 +20,30 @@ from pocketcloud.api.app import REGISTRIES
 
 #: how an operation differs from AWS, where it does (shown in the table)
 DIFFERENCES: dict[str, str] = {
-    "CreateVpc": "a CIDR overlapping another VPC of the cloud or a route of the host is "
-    "refused (InvalidVpc.Range): every VPC is routed in the host's one table",
-    "RunInstances": "instances are namespaces on this machine; IPv6, placement groups, "
-    "Spot and capacity reservations are not offered",
+    "CreateVpc": "a CIDR overlapping another VPC of the cloud, its Elastic IP pool or a route "
+    "of the host is refused (InvalidVpc.Range): every VPC is routed in the host's one table; "
+    "IPv6 and IPAM are refused (UnsupportedOperation)",
+    "DescribeVpcs": "DhcpOptionsId is `default`: there is no DHCP options resource",
+    "CreateRoute": "targets are internet gateways only (other targets: UnsupportedOperation); "
+    "an instance reaches beyond the machine when its table routes exactly 0.0.0.0/0 to an "
+    "attached gateway and the cloud's NAT is on",
+    "RunInstances": "instances are namespaces on this machine: one network interface "
+    "(DeviceIndex 0), a gp2/gp3/standard root volume whose size is recorded, not enforced; "
+    "x86_64 images only (arm64 types are refused as on AWS); no IPv6, placement groups, Spot "
+    "or capacity reservations",
     "DescribeImages": "the cloud's own images answer to Owners amazon, self and the account id",
-    "AllocateAddress": "addresses come from the cloud's pool (eip_pool), reachable from this "
+    "DescribeInstanceTypes": "every type botocore names; shows what is enforced (vCPUs as a "
+    "CPU quota, memory as a cgroup limit), not bandwidth, EBS or instance-store figures",
+    "DescribeVolumes": "each instance's root disk (its overlay upper layer) is its one volume",
+    "DeleteVolume": "only volumes kept after their instance ended (DeleteOnTermination false)",
+    "DescribeNetworkInterfaces": "each instance's primary interface; no interfaces of their own "
+    "(CreateNetworkInterface) and no secondary addresses",
+    "ModifyNetworkInterfaceAttribute": "SourceDestCheck is stored, not enforced",
+    "AllocateAddress": "addresses come from the cloud's pool (`eip_pool`), reachable from this "
     "machine only",
+    "AssociateAddress": "any instance of the machine reaches an Elastic IP, even one whose "
+    "subnet has no route to an internet gateway",
+    "CreateLaunchTemplate": "ClientToken is accepted but not idempotent",
 }
 
 
