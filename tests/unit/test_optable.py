@@ -9,13 +9,21 @@ import pytest
 from pocketcloud.api import optable
 from pocketcloud.api.app import REGISTRIES
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "operations.md"
 
 
 def test_document_matches_the_code() -> None:
     """The committed table is what the generator prints now (regenerate it with
     ``python -m pocketcloud.api.optable > docs/operations.md``)."""
     assert DOC.read_text() == optable.render()
+
+
+def test_readme_lists_the_operations() -> None:
+    """README's list of supported operations, between its markers, is the generated one."""
+    text = (ROOT / "README.md").read_text()
+    inside = text.split("<!-- operations -->\n", 1)[1].split("<!-- /operations -->", 1)[0]
+    assert inside == optable.summary()
 
 
 @pytest.mark.parametrize("operation", sorted(REGISTRIES["ec2"].handlers))

@@ -148,5 +148,14 @@ def render() -> str:
     return "\n".join(out)
 
 
+def summary() -> str:
+    """The compact list README carries between its ``operations`` markers."""
+    lines = []
+    for service in sorted(REGISTRIES):
+        served = sorted(REGISTRIES[service].handlers)
+        lines.append(f"- **{service.upper()}** ({len(served)}): " + ", ".join(served) + ".")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
     print(render(), end="")
