@@ -18,6 +18,7 @@ from rich.console import Console
 
 from pocketcloud.cli import deploy as deploy_cli
 from pocketcloud.cli import django as django_cli
+from pocketcloud.cli import explain as explain_cli
 from pocketcloud.cli import image as image_cli
 from pocketcloud.config import Paths, Settings, load_settings, state_dir
 from pocketcloud.host import daemon
@@ -29,6 +30,7 @@ console = Console(soft_wrap=True)
 app.add_typer(image_cli.app, name="image")
 app.add_typer(django_cli.app, name="django")
 deploy_cli.register(app)
+explain_cli.register(app)
 StateDir = Annotated[
     Path | None,
     typer.Option(
