@@ -1,0 +1,285 @@
+"""The thin edge of ``explain reach``: gather the facts, read-only.
+
+Reads the state directory's database (``mode=ro``), the kernel's firewall table
+(``nft list table``), the host's route (``ip route get``), the instance's listening
+sockets (``ip netns exec … ss``) and nginx's site file through the instance's root,
+and sends one request from the source (from an instance: inside its network
+namespace). Changes nothing; needs root to look inside instances.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from pocketcloud.config import Paths, load_settings
+from pocketcloud.explain import probe, rules
+from pocketcloud.explain.findings import (
+    HOST_ADDRESS,
+    Facts,
+    Instance,
+    Listener,
+    RouteCheck,
+    RuleCheck,
+    Source,
+)
+from pocketcloud.host import firewall, runtime
+from pocketcloud.host.run import run
+
+APP_TAG = "pocketcloud:app"
+_USERS = re.compile(r'users:\(\("([^"]+)",pid=(\d+)')
+
+
+def _connect(root: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(f"file:{Paths(root).database}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def _instance(db: sqlite3.Connection, instance_id: str) -> Instance | None:
+    row = db.execute(
+        "SELECT i.instance_id, i.state, i.private_ip, s.vpc_id FROM instances i"
+        " JOIN subnets s ON s.subnet_id = i.subnet_id WHERE i.instance_id = ?",
+        (instance_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    groups = db.execute(
+        "SELECT group_id FROM instance_groups WHERE instance_id = ? ORDER BY position",
+        (instance_id,),
+    ).fetchall()
+    eip = db.execute("SELECT public_ip FROM addresses WHERE instance_id = ?", (instance_id,))
+    app = db.execute(
+        "SELECT value FROM tags WHERE resource_id = ? AND key = ?", (instance_id, APP_TAG)
+    ).fetchone()
+    public = eip.fetchone()
+    return Instance(
+        row["instance_id"],
+        row["state"],
+        row["private_ip"],
+        row["vpc_id"],
+        tuple(g["group_id"] for g in groups),
+        public[0] if public else None,
+        app[0] if app else None,
+    )
+
+
+def _by_app(db: sqlite3.Connection, app: str) -> Instance | None:
+    """The app's instance: a running one first, else the newest."""
+    rows = db.execute(
+        "SELECT t.resource_id FROM tags t JOIN instances i ON i.instance_id = t.resource_id"
+        " WHERE t.key = ? AND t.value = ? ORDER BY i.state = 'running' DESC, i.launch_time DESC",
+        (APP_TAG, app),
+    ).fetchall()
+    return _instance(db, rows[0][0]) if rows else None
+
+
+def _domain(app: str) -> str | None:
+    """The first name of the app's record on this machine, if there is one."""
+    from pocketcloud.deploy.apps import apps_dir  # noqa: PLC0415
+
+    try:
+        record = json.loads((apps_dir() / f"{app}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    names = record.get("names") or []
+    return str(names[0]) if names else None
+
+
+def _source(db: sqlite3.Connection, text: str | None) -> Source:
+    if text is None or text in ("host", "HOST", "localhost"):
+        return Source("host", "host", HOST_ADDRESS)
+    if text.startswith("i-"):
+        found = _instance(db, text)
+        return Source("instance", text, found.private_ip if found else "", found)
+    network = ipaddress.ip_network(text, strict=False)
+    return Source("cidr", str(network), str(network.network_address))
+
+
+def _host_route(prefix: str, target: Instance) -> RouteCheck:
+    veth = runtime.veth_name(prefix, target.instance_id)
+    got = run(["ip", "-o", "route", "get", target.private_ip], check=False)
+    line = got.stdout.decode().split("\\")[0].strip()
+    dev = line.split(" dev ", 1)[1].split()[0] if " dev " in line else ""
+    ev = (f"ip route get {target.private_ip}: {line or got.stderr.decode().strip()}",)
+    if dev == veth:
+        return RouteCheck(True, (*ev, f"via the instance's veth {veth}"))
+    return RouteCheck(
+        False,
+        ev,
+        f"this host has no route to {target.private_ip} through {veth}",
+        "the instance's network is not set up: restart the cloud (`pocketcloud up`) so it "
+        "repairs the instance's veth and route",
+    )
+
+
+def _route(prefix: str, source: Source, target: Instance) -> RouteCheck:
+    if source.kind == "host":
+        return _host_route(prefix, target)
+    if source.kind == "cidr":
+        return RouteCheck(
+            None,
+            (
+                f"{source.text} is outside this machine: only this machine reaches instances "
+                "(the cloud is on one box, instance addresses are not routed elsewhere)",
+                "the rules below are evaluated as if a connection from it arrived",
+            ),
+            f"{source.text} cannot reach this machine's instances; rules evaluated as if",
+        )
+    src = source.instance
+    if src is None:
+        return RouteCheck(
+            False,
+            (f"no instance {source.text}",),
+            f"{source.text} does not exist",
+            "aws --profile pocketcloud ec2 describe-instances",
+        )
+    if src.state != "running":
+        return RouteCheck(
+            False,
+            (f"{src.instance_id} is {src.state}",),
+            f"the source {src.instance_id} is {src.state}",
+            f"aws --profile pocketcloud ec2 start-instances --instance-ids {src.instance_id}",
+        )
+    ev = (f"{src.instance_id} in {src.vpc_id}, {target.instance_id} in {target.vpc_id}",)
+    if src.vpc_id == target.vpc_id:
+        return RouteCheck(True, (*ev, "same VPC: routed directly"))
+    eip = (
+        f"; its Elastic IP {target.public_ip} is reachable from other VPCs"
+        if target.public_ip
+        else ""
+    )
+    fix = (
+        f"connect to the Elastic IP {target.public_ip} instead"
+        if target.public_ip
+        else f"launch the source in {target.vpc_id}, or give {target.instance_id} an Elastic IP "
+        "(aws --profile pocketcloud ec2 allocate-address / associate-address)"
+    )
+    return RouteCheck(
+        False,
+        (
+            *ev,
+            "VPCs are isolated: the firewall drops what one VPC's "
+            "instances send to another's private addresses" + eip,
+        ),
+        f"{src.instance_id} and {target.instance_id} are in different VPCs",
+        fix,
+    )
+
+
+def _stored_rules(
+    db: sqlite3.Connection, groups: tuple[str, ...], egress: bool
+) -> list[sqlite3.Row]:
+    if not groups:
+        return []
+    marks = ",".join("?" * len(groups))
+    return db.execute(
+        f"SELECT * FROM security_group_rules WHERE egress = ? AND group_id IN ({marks})"  # noqa: S608
+        " AND cidr_ipv6 IS NULL",
+        (int(egress), *groups),
+    ).fetchall()
+
+
+def _owner(line: str, stored: list[sqlite3.Row], direction: str) -> tuple[str | None, str | None]:
+    """The stored rule the kernel's line was rendered from: (group id, rule id)."""
+    for row in stored:
+        rendered = firewall.render_rule(
+            firewall.Rule(
+                row["protocol"],
+                row["from_port"],
+                row["to_port"],
+                row["cidr_ipv4"],
+                row["ref_group_id"],
+            ),
+            direction,
+        )
+        if rules.same_rule(rendered, line):
+            return row["group_id"], row["rule_id"]
+    return None, None
+
+
+def _check(
+    db: sqlite3.Connection, table: rules.Table, who: Instance, packet: rules.Packet, kind: str
+) -> RuleCheck:
+    chain = f"{kind}_{who.instance_id.replace('-', '_')}"
+    if chain not in table.chains:
+        return RuleCheck(False, False, chain=chain)
+    found = rules.first_match(table.chains[chain], packet, table.sets)
+    if found is None or found[1] == "drop":
+        return RuleCheck(True, False, chain=chain)
+    stored = _stored_rules(db, who.group_ids, kind == "out")
+    group_id, rule_id = _owner(found[0], stored, kind)
+    return RuleCheck(True, True, found[0], group_id, rule_id, chain)
+
+
+def parse_ss(text: str) -> tuple[Listener, ...]:
+    """``ss -Hltnp`` lines as listeners (pure)."""
+    out = []
+    for line in text.splitlines():
+        cols = line.split()
+        if len(cols) < 4:
+            continue
+        address, _, port = cols[3].rpartition(":")
+        user = _USERS.search(line)
+        out.append(
+            Listener(
+                address.split("%")[0],
+                int(port),
+                user.group(1) if user else "",
+                int(user.group(2)) if user else None,
+            )
+        )
+    return tuple(out)
+
+
+def _listeners(netns: str) -> tuple[Listener, ...] | None:
+    got = run(["ip", "netns", "exec", netns, "ss", "-Hltnp"], check=False)
+    return parse_ss(got.stdout.decode()) if got.returncode == 0 else None
+
+
+def _upstream(listeners: tuple[Listener, ...], app: str | None) -> str | None:
+    """What nginx proxies the app to, read from its site file through nginx's root."""
+    pids = [li.pid for li in listeners if li.process == "nginx" and li.pid]
+    if not pids or not app:
+        return None
+    site = Path(f"/proc/{pids[0]}/root/etc/nginx/sites-enabled/pocketcloud-{app}.conf")
+    try:
+        found = re.search(r"server (unix:\S+?)[\s;]", site.read_text())
+    except OSError:
+        return None
+    return found.group(1) if found else None
+
+
+def _netns(prefix: str, instance_id: str) -> str:
+    return f"{prefix}-{instance_id[-8:]}"
+
+
+def gather(root: Path, target: str, port: int, source: str | None) -> Facts:
+    """Every fact about one connection (reads the store, runs nft, ip, ss, one request)."""
+    prefix = load_settings(Paths(root)).prefix
+    with closing(_connect(root)) as db:
+        inst = _instance(db, target) if target.startswith("i-") else _by_app(db, target)
+        src = _source(db, source)
+        if inst is None or inst.state != "running":
+            return Facts(target, port, src, inst)
+        host = (_domain(inst.app) if inst.app and not target.startswith("i-") else None) or (
+            inst.private_ip
+        )
+        route = _route(prefix, src, inst)
+        listed = run(["nft", "list", "table", "inet", firewall.table(prefix)], check=False)
+        table = rules.parse_listing(listed.stdout.decode())
+        address = src.address or HOST_ADDRESS
+        ingress = _check(db, table, inst, rules.Packet(address, inst.private_ip, "tcp", port), "in")
+        egress = None
+        if src.instance is not None:
+            packet = rules.Packet(address, inst.private_ip, "tcp", port)
+            egress = _check(db, table, src.instance, packet, "out")
+    listeners = _listeners(_netns(prefix, inst.instance_id))
+    netns = _netns(prefix, src.instance.instance_id) if src.instance is not None else None
+    answer = probe.send(inst.private_ip, port, host, netns)
+    upstream = _upstream(listeners or (), inst.app)
+    return Facts(target, port, src, inst, host, route, ingress, egress, listeners, answer, upstream)
