@@ -36,6 +36,7 @@ AWS_LEAVES_EMPTY: dict[str, str] = {
     "Instance.CapacityReservationId": "capacity reservations only",
     "Instance.IamInstanceProfile": "only when launched with a profile",
     "Instance.StateReason": "only while pending, stopping, stopped or terminated",
+    "Instance.Tags": "EC2 sends no tagSet for an untagged instance",
     "Instance.InstanceTopology": "not a DescribeInstances member in practice",
     "Instance.CapacityBlockId": "capacity blocks only",
     "Instance.SecondaryInterfaces": "secondary network cards only",

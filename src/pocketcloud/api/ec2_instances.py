@@ -74,7 +74,7 @@ def instance_view(call: Call, i: Instance) -> Result:
         "EnaSupport": True,
         "SecurityGroups": _group_names(call, i),
         "SourceDestCheck": addressing["SourceDestCheck"],
-        "Tags": tag_list(i.tags),
+        "Tags": tag_list(i.tags) or None,  # EC2 sends no tagSet for an untagged instance
         "PlatformDetails": "Linux/UNIX",
         "UsageOperation": "RunInstances",
         "UsageOperationUpdateTime": i.launch_time,
