@@ -6,22 +6,30 @@ Only these commands touch the state directory directly; everything a user does
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import os
 import socket
+import sqlite3
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pocketcloud.cli import deploy as deploy_cli
 from pocketcloud.cli import django as django_cli
+from pocketcloud.cli import doctor as doctor_cli
 from pocketcloud.cli import explain as explain_cli
 from pocketcloud.cli import image as image_cli
 from pocketcloud.config import Paths, Settings, load_settings, state_dir
+from pocketcloud.errors import CloudError
 from pocketcloud.host import daemon
+from pocketcloud.host.images import ImageError
+from pocketcloud.host.run import HostError
 
 app = typer.Typer(
     help="An EC2-compatible cloud on one Linux machine.", no_args_is_help=True, add_completion=False
@@ -31,6 +39,8 @@ app.add_typer(image_cli.app, name="image")
 app.add_typer(django_cli.app, name="django")
 deploy_cli.register(app)
 explain_cli.register(app)
+doctor_cli.register(app)
+DEBUG_ENV = "POCKETCLOUD_DEBUG"
 StateDir = Annotated[
     Path | None,
     typer.Option(
@@ -41,6 +51,17 @@ StateDir = Annotated[
 
 def _paths(explicit: Path | None) -> Paths:
     return Paths(state_dir(explicit))
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help=f"Show the traceback of a failure (or {DEBUG_ENV}=1)")
+    ] = False,
+) -> None:
+    """An EC2-compatible cloud on one Linux machine."""
+    if debug:
+        os.environ[DEBUG_ENV] = "1"  # the server `up` spawns inherits it
 
 
 @app.command()
@@ -137,13 +158,17 @@ def serve(
     from pocketcloud.services.account import open_cloud  # noqa: PLC0415
 
     paths = _paths(state)
-    cloud = open_cloud(paths.root)
-    if port is not None:
-        cloud.settings = cloud.settings.with_overrides(port=port)
     running = daemon.read_pid(paths.pidfile)
     if running is not None and running != os.getpid():
         console.print(f"[red]pocketcloud is already running for {paths.root} (pid {running})[/]")
         raise typer.Exit(1)
+    if not paths.database.exists():
+        console.print(f"[red]no pocketcloud in {paths.root}; run `pocketcloud init` first[/]")
+        raise typer.Exit(1)
+    doctor_cli.preflight(paths.root, console)
+    cloud = open_cloud(paths.root)
+    if port is not None:
+        cloud.settings = cloud.settings.with_overrides(port=port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     daemon.write_pid(paths.pidfile)
     reconciler = Reconciler(cloud)
@@ -176,10 +201,16 @@ def up(state: StateDir = None) -> None:
         console.print(f"[red]no pocketcloud in {paths.root}; run `pocketcloud init` first[/]")
         raise typer.Exit(1)
     settings = load_settings(paths)
-    running = daemon.read_pid(paths.pidfile)
-    if running is not None:
-        console.print(f"pocketcloud is already running (pid {running}) at {settings.endpoint}")
+    alive = daemon.liveness(paths.pidfile)
+    if alive.running:
+        answering = daemon.answers(settings.host, settings.port)
+        note = "" if answering else f", but it does not answer; see {paths.logfile}"
+        endpoint = f"{settings.endpoint}{note}"
+        console.print(f"pocketcloud is already running (pid {alive.pid}) at {endpoint}")
         return
+    if alive.pid is not None:
+        console.print(f"the last server is gone ({alive.reason}); starting a new one")
+    doctor_cli.preflight(paths.root, console)
     try:
         pid = daemon.spawn(paths.root, paths.logfile, settings.host, settings.port)
     except daemon.DaemonError as error:
@@ -217,9 +248,11 @@ def status(state: StateDir = None) -> None:
         console.print(f"no pocketcloud in {paths.root}")
         raise typer.Exit(1)
     settings = load_settings(paths)
-    pid = daemon.read_pid(paths.pidfile)
+    alive = daemon.liveness(paths.pidfile)
+    pid = alive.running_pid
     if pid is None:
-        console.print(f"pocketcloud is stopped (state in {paths.root})")
+        gone = f"; the last server is gone ({alive.reason})" if alive.pid is not None else ""
+        console.print(f"pocketcloud is stopped (state in {paths.root}){gone}")
         raise typer.Exit(3)
     answering = daemon.answers(settings.host, settings.port)
     state_text = "running" if answering else "running but not answering"
@@ -244,8 +277,58 @@ def quickstart(
 
 
 def main() -> None:
-    """Entry point of the ``pocketcloud`` console script."""
-    app(prog_name="pocketcloud")
+    """Entry point of the ``pocketcloud`` console script.
+
+    An expected failure (a missing host tool, a failed host command, an AWS error, a
+    cloud that does not answer) ends as one red line and exit code 1; ``--debug`` or
+    ``POCKETCLOUD_DEBUG=1`` shows its traceback instead.
+    """
+    try:
+        app(prog_name="pocketcloud")
+    except KeyboardInterrupt:
+        Console(stderr=True).print("[red]interrupted[/]")
+        sys.exit(130)
+    except Exception as error:
+        message = expected_failure(error)
+        if message is None or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            raise
+        Console(stderr=True, soft_wrap=True).print(f"[red]{escape(message)}[/]")
+        sys.exit(1)
+
+
+def expected_failure(error: Exception) -> str | None:
+    """The one line that explains an expected failure, None for anything else (a bug)."""
+    hint = " (--debug shows the traceback)"
+    cause = error.__cause__ if isinstance(error, HostError) else error
+    if isinstance(cause, FileNotFoundError) and _missing_tool(cause):
+        return f"{cause.filename} not found on the PATH: {doctor_cli.install_hint(cause.filename)}"
+    if isinstance(error, CloudError):
+        return f"{error.code}: {error.message}"
+    if isinstance(error, HostError | daemon.DaemonError | ImageError | OSError):
+        return f"{error}{hint}"
+    if isinstance(error, sqlite3.Error):
+        return f"the state database: {error}{hint}"
+    return _aws_failure(error)
+
+
+def _missing_tool(error: FileNotFoundError) -> bool:
+    """An exec of a bare command name that is not on the PATH."""
+    name = error.filename
+    return error.errno == errno.ENOENT and isinstance(name, str) and "/" not in name
+
+
+def _aws_failure(error: Exception) -> str | None:
+    """botocore's errors of the API-client commands (only if botocore was ever imported)."""
+    botocore = sys.modules.get("botocore.exceptions")
+    if botocore is None:
+        return None
+    if isinstance(error, botocore.EndpointConnectionError):
+        return f"{error}: is the cloud running? `pocketcloud status` tells"
+    if isinstance(error, botocore.NoCredentialsError | botocore.ProfileNotFound):
+        return f"{error}: `pocketcloud init` writes the pocketcloud profile"
+    if isinstance(error, botocore.BotoCoreError | botocore.ClientError):
+        return str(error)
+    return None
 
 
 if __name__ == "__main__":

@@ -12,26 +12,106 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from pocketcloud.config import DEFAULT_HOME
 
 
 class DaemonError(RuntimeError):
     """The daemon could not be started or stopped."""
 
 
-def read_pid(pidfile: Path) -> int | None:
-    """The pid in the pidfile if that process is alive, else None (reads a file, signals 0)."""
+@dataclass(frozen=True)
+class Liveness:
+    """What the pidfile says and whether that process is this cloud's running server."""
+
+    pid: int | None  # the pid in the pidfile, None without one
+    running: bool
+    reason: str = ""  # why a recorded pid is not a running server
+
+    @property
+    def running_pid(self) -> int | None:
+        """The server's pid if it runs, else None."""
+        return self.pid if self.running else None
+
+
+def judge(
+    pid: int,
+    state: str | None,
+    args: Sequence[str],
+    env_home: str | None,
+    cwd: str,
+    root: Path,
+) -> Liveness:
+    """Whether process ``pid`` is a running ``pocketcloud serve`` for ``root`` (pure).
+
+    ``state`` is the letter of /proc/<pid>/stat (None: no such process); a zombie (Z)
+    or dead (X) process is gone, though ``kill -0`` still finds a zombie. The process
+    must run ``pocketcloud serve`` and its state directory (``--state-dir``, else
+    ``$POCKETCLOUD_HOME``, else the default) must be ``root``: a pid reused by another
+    process is not the server.
+    """
+    if state is None:
+        return Liveness(pid, False, f"pid {pid} is gone")
+    if state in ("Z", "X"):
+        return Liveness(pid, False, f"pid {pid} has died (state {state})")
+    if not _is_serve(args):
+        return Liveness(pid, False, f"pid {pid} is not a pocketcloud server")
+    if Path(cwd, _state_arg(args) or env_home or str(DEFAULT_HOME)).resolve() != root.resolve():
+        return Liveness(pid, False, f"pid {pid} serves another state directory")
+    return Liveness(pid, True)
+
+
+def _is_serve(args: Sequence[str]) -> bool:
+    """``python -m pocketcloud serve …`` or ``…/bin/pocketcloud serve …`` (pure)."""
+    for index, word in enumerate(args[:3]):
+        if (word == "pocketcloud" or word.endswith("/pocketcloud")) and "serve" in args[index:]:
+            return True
+    return False
+
+
+def _state_arg(args: Sequence[str]) -> str | None:
+    """The value of ``--state-dir`` in a command line, if any (pure)."""
+    for index, word in enumerate(args):
+        if word == "--state-dir" and index + 1 < len(args):
+            return args[index + 1]
+        if word.startswith("--state-dir="):
+            return word.split("=", 1)[1]
+    return None
+
+
+def liveness(pidfile: Path) -> Liveness:
+    """Judge the pidfile's process by its /proc state and command line (reads /proc)."""
     try:
         pid = int(pidfile.read_text().strip())
     except (FileNotFoundError, ValueError):
-        return None
+        return Liveness(None, False)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return judge(pid, None, [], None, "/", pidfile.parent)
+    state = stat.rsplit(")", 1)[1].split()[0]
+    args, cwd = [], "/"
+    with contextlib.suppress(OSError):  # a zombie has neither
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    return judge(pid, state, args[:-1], _environ_home(pid), cwd, pidfile.parent)
+
+
+def _environ_home(pid: int) -> str | None:
+    """``POCKETCLOUD_HOME`` in the process's environment (reads /proc; root)."""
+    with contextlib.suppress(OSError):
+        for entry in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+            if entry.startswith(b"POCKETCLOUD_HOME="):
+                return entry.split(b"=", 1)[1].decode("utf-8", "replace")
+    return None
+
+
+def read_pid(pidfile: Path) -> int | None:
+    """The running server's pid, if the pidfile names one (see :func:`liveness`)."""
+    return liveness(pidfile).running_pid
 
 
 def write_pid(pidfile: Path) -> None:

@@ -1,0 +1,105 @@
+"""The doctor's edge: read the facts the checks judge from this machine.
+
+Reads /proc and /etc files, ``stat``s the state directory and its parents, looks tools up
+with ``shutil.which`` under the current PATH (the one the server's commands will use),
+and probes the server's ports by binding them (and closing at once). Changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+from pocketcloud.config import Settings
+from pocketcloud.doctor.checks import CONTROLLERS, SHIFT, TOOLS, Facts, PortProbe, StateDir
+from pocketcloud.host import daemon
+from pocketcloud.host import images as host_images
+from pocketcloud.host.network import GATEWAY
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def gather(root: Path, settings: Settings) -> Facts:
+    """The facts about this machine, its PATH and the cloud in ``root`` (reads only)."""
+    server = daemon.liveness(root / "pocketcloud.pid").running_pid
+    tools = {tool.name: shutil.which(tool.name) for tool in TOOLS}
+    tools["debootstrap"] = shutil.which("debootstrap")
+    return Facts(
+        euid=os.geteuid(),
+        tools=tools,
+        filesystems=_filesystems(),
+        kernel=os.uname().release,
+        max_user_namespaces=_int_file(Path("/proc/sys/user/max_user_namespaces")),
+        subuid=_text(Path("/etc/subuid")),
+        subgid=_text(Path("/etc/subgid")),
+        cgroup_controllers=frozenset(
+            c for c in CONTROLLERS if (CGROUP_ROOT / c / "cgroup.procs").is_file()
+        ),
+        cgroup2_only=(CGROUP_ROOT / "cgroup.controllers").is_file(),
+        state=state_facts(root),
+        image_cached=_image_cached(),
+        ports=tuple(_probe(*wanted, server) for wanted in server_addresses(settings)),
+    )
+
+
+def server_addresses(settings: Settings) -> list[tuple[str, str, int, bool]]:
+    """(role, host, port, freebind) of every socket ``pocketcloud serve`` binds."""
+    wanted = [("API", settings.host, settings.port, False)]
+    if settings.host not in ("0.0.0.0", GATEWAY):  # noqa: S104 (a comparison, not a bind)
+        wanted.append(("API (instances' side)", GATEWAY, settings.port, True))
+    wanted.append(("metadata service", GATEWAY, settings.imds_port, True))
+    return wanted
+
+
+def _probe(role: str, host: str, port: int, freebind: bool, server: int | None) -> PortProbe:
+    """Bind host:port as the server would, then close (opens a socket)."""
+    try:
+        daemon.listener(host, port, freebind=freebind).close()
+    except OSError as error:
+        ours = server if server is not None and daemon.listening(server, port) else None
+        return PortProbe(role, host, port, error.strerror or str(error), ours)
+    return PortProbe(role, host, port)
+
+
+def state_facts(root: Path) -> StateDir:
+    """The state directory's mode and owner, and the first parent uid 100000 cannot pass."""
+    blocked: tuple[Path | None, int] = (None, 0)
+    for parent in reversed(root.parents):
+        with contextlib.suppress(OSError):
+            st = parent.stat()
+            if not st.st_mode & 0o001 and st.st_uid != SHIFT:
+                blocked = (parent, st.st_mode)
+                break
+    try:
+        st = root.stat()
+    except FileNotFoundError:
+        return StateDir(root, False, blocked_by=blocked[0], blocked_mode=blocked[1])
+    return StateDir(root, True, st.st_mode, st.st_uid, *blocked)
+
+
+def _filesystems() -> frozenset[str]:
+    """The filesystem types this kernel knows (reads /proc/filesystems)."""
+    lines = _text(Path("/proc/filesystems")).splitlines()
+    return frozenset(line.split()[-1] for line in lines if line.strip())
+
+
+def _image_cached() -> bool:
+    """Whether the default image is built in this machine's cache (reads files)."""
+    cache = host_images.cache_dir()
+    return host_images.find_image(cache, host_images.DEFAULT_IMAGE) is not None
+
+
+def _int_file(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
