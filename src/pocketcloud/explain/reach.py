@@ -70,7 +70,7 @@ def _route(f: Facts) -> Finding:
 def _authorize(f: Facts) -> str:
     assert f.instance is not None
     group = f.instance.group_ids[0] if f.instance.group_ids else "<group-id>"
-    cidr = f.source.address if "/" in f.source.address else f"{f.source.address}/32"
+    cidr = f.source.text if f.source.kind == "cidr" else f"{f.source.address}/32"
     return (
         f"aws --profile {f.profile} ec2 authorize-security-group-ingress --group-id {group}"
         f" --protocol tcp --port {f.port} --cidr {cidr}"
