@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES := openssh-client rsync git debootstrap debian-archive-keyring gpgv uidmap iproute2 procps nftables
+APT_PACKAGES := openssh-client rsync git debootstrap debian-archive-keyring gpgv uidmap iproute2 procps nftables chromium
 export POCKETCLOUD_HOME ?= /var/lib/pocketcloud
 export POCKETCLOUD_IMAGE_CACHE ?= /var/cache/pocketcloud/images
 

@@ -6,7 +6,8 @@ A request passes one ordered chain::
       → parse (codec) → authorize (IAM) → DryRun → dispatch → serialize
 
 Every failure becomes an AWS-format error from ``pocketcloud.api.errors``;
-nothing else ever reaches the client.
+nothing else ever reaches the client. Paths under ``/console`` go to the web console
+(``pocketcloud.console``), which AWS clients never ask for (they post to ``/``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ log = logging.getLogger("pocketcloud.api")
 
 MAX_BODY = 1024 * 1024
 VERSIONS = {"2016-11-15": "ec2", "2010-05-08": "iam", "2011-06-15": "sts"}
+CONSOLE = "/console"
 REGISTRIES: dict[str, Registry] = {"ec2": ec2_registry, "iam": iam.registry, "sts": sts.registry}
 
 Scope = MutableMapping[str, Any]
@@ -79,12 +81,16 @@ class Api:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.on_startup = list(on_startup)
         self.on_shutdown = list(on_shutdown)
+        self._console: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
         if scope["type"] != "http":
+            return
+        if scope["path"] == CONSOLE or scope["path"].startswith(CONSOLE + "/"):
+            await self.console()(scope, receive, send)
             return
         body, too_big = await _read_body(receive)
         http = sigv4.HttpRequest(
@@ -98,6 +104,14 @@ class Api:
         request = Request(http, client[0])
         status, payload = self.handle(request, too_big)
         await _respond(send, status, payload, request.request_id)
+
+    def console(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+        """The web console's ASGI app, made on its first request (keeps start-up lean)."""
+        if self._console is None:
+            from pocketcloud.console.app import make_console  # noqa: PLC0415
+
+            self._console = make_console(self.cloud)
+        return self._console
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         """Start-up hooks (e.g. the metadata server) and shutdown steps, in the server's loop.
