@@ -19,7 +19,6 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from pocketcloud.config import Paths, load_settings
@@ -30,6 +29,7 @@ from pocketcloud.explain.topics_facts import (
     Group,
     Instance,
     KeyPair,
+    Needs,
     Profile,
     Release,
     Rule,
@@ -54,16 +54,6 @@ SAMPLE_ACTIONS = (
 )
 _PROCESS = re.compile(r'\("([^"]*)",pid=(\d+)')
 _CHAIN = re.compile(r"^\tchain (\S+) \{\n(.*?)^\t\}", re.MULTILINE | re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Needs:
-    """Which of the slower facts a topic wants (each costs host commands)."""
-
-    sockets: bool = False
-    chains: bool = False
-    apps: bool = False
-    iam: bool = False
 
 
 def parse_ss(text: str) -> tuple[Socket, ...]:

@@ -150,3 +150,13 @@ class Facts:
     profile: Profile | None = None
     apps: tuple[App, ...] = ()
     chains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """Which of the slower facts a topic wants (each costs host commands)."""
+
+    sockets: bool = False
+    chains: bool = False
+    apps: bool = False
+    iam: bool = False
