@@ -5,10 +5,14 @@ from __future__ import annotations
 import configparser
 import os
 import secrets
+import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
+from pocketcloud.config import DEFAULT_HOME
+from pocketcloud.host import daemon
 from tests.conftest import BIN, free_port
 
 
@@ -127,3 +131,99 @@ class TestDaemon:
                 _run(env, "down", "--state-dir", state)
         assert up.returncode == 1, up.stdout
         assert "is up" not in up.stdout
+
+
+def _killed(state: str) -> int:
+    """SIGKILL the running server of ``state``; its pid, once it is dead (a zombie or gone)."""
+    pid = int((Path(state) / "pocketcloud.pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while daemon.liveness(Path(state) / "pocketcloud.pid").running:
+        assert time.monotonic() < deadline, "the killed server still looks alive"
+        time.sleep(0.02)
+    return pid
+
+
+class TestAfterKill:
+    def test_status_after_kill_9_says_stopped(self, tmp_path: Path) -> None:
+        """After `kill -9` of the server (its pidfile left behind, the process a zombie
+        nobody reaps), status says stopped, names the dead pid and exits 3."""
+        env = _env(tmp_path)
+        state = str(tmp_path / "state")
+        _run(env, "init", *_own(), "--state-dir", state, "--port", str(free_port()))
+        try:
+            _run(env, "up", "--state-dir", state)
+            pid = _killed(state)
+            status = _run(env, "status", "--state-dir", state, check=False)
+            assert status.returncode == 3, status.stdout
+            assert "pocketcloud is stopped" in status.stdout
+            assert f"the last server is gone (pid {pid}" in status.stdout
+        finally:
+            _run(env, "down", "--state-dir", state)
+
+    def test_up_after_kill_9_starts_a_new_server(self, tmp_path: Path) -> None:
+        """`up` right after `kill -9` of the server says the old one is gone and starts a
+        new one that answers, instead of "already running"."""
+        env = _env(tmp_path)
+        state = str(tmp_path / "state")
+        port = free_port()
+        _run(env, "init", *_own(), "--state-dir", state, "--port", str(port))
+        try:
+            _run(env, "up", "--state-dir", state)
+            old = _killed(state)
+            up = _run(env, "up", "--state-dir", state)
+            assert "already running" not in up.stdout
+            assert f"the last server is gone (pid {old}" in up.stdout
+            new = int((Path(state) / "pocketcloud.pid").read_text())
+            assert new != old
+            assert f"is up (pid {new})" in up.stdout
+            assert daemon.answers("127.0.0.1", port)
+            status = _run(env, "status", "--state-dir", state)
+            assert f"running (pid {new})" in status.stdout
+        finally:
+            _run(env, "down", "--state-dir", state)
+
+
+class TestLiveness:
+    """daemon.judge: the pure decision whether a recorded pid is this cloud's server."""
+
+    ROOT = Path("/var/lib/pc-test")
+    SERVE = ("/venv/bin/python", "/venv/bin/pocketcloud", "serve", "--state-dir", str(ROOT))
+
+    def test_running_server(self) -> None:
+        """A sleeping `pocketcloud serve --state-dir ROOT` is ROOT's running server."""
+        assert daemon.judge(7, "S", self.SERVE, None, "/", self.ROOT).running
+
+    def test_zombie_and_dead(self) -> None:
+        """A zombie or dead process is no server, though `kill -0` still finds a zombie."""
+        for state in ("Z", "X"):
+            judged = daemon.judge(7, state, self.SERVE, None, "/", self.ROOT)
+            assert not judged.running
+            assert judged.reason == f"pid 7 has died (state {state})"
+
+    def test_gone(self) -> None:
+        """No /proc entry: gone."""
+        assert daemon.judge(7, None, [], None, "/", self.ROOT).reason == "pid 7 is gone"
+
+    def test_reused_pid(self) -> None:
+        """The pid now names another program: not the server."""
+        judged = daemon.judge(7, "S", ["/usr/sbin/sshd", "-D"], None, "/", self.ROOT)
+        assert not judged.running
+        assert "not a pocketcloud server" in judged.reason
+
+    def test_other_state_dir(self) -> None:
+        """A server of another cloud is not this cloud's server."""
+        other = [*self.SERVE[:-1], "/var/lib/other"]
+        judged = daemon.judge(7, "R", other, None, "/", self.ROOT)
+        assert not judged.running
+        assert judged.reason == "pid 7 serves another state directory"
+
+    def test_state_dir_from_environment_or_default(self) -> None:
+        """Without --state-dir the server's POCKETCLOUD_HOME counts, else the default; a
+        relative --state-dir is taken from the server's working directory; `-m` works."""
+        module = ["python3", "-m", "pocketcloud", "serve"]
+        assert daemon.judge(7, "S", module, str(self.ROOT), "/", self.ROOT).running
+        assert daemon.judge(7, "S", module, None, "/", DEFAULT_HOME).running
+        assert not daemon.judge(7, "S", module, None, "/", self.ROOT).running
+        relative = [*module, "--state-dir=pc-test"]
+        assert daemon.judge(7, "S", relative, None, "/var/lib", self.ROOT).running

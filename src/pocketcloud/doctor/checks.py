@@ -244,17 +244,17 @@ def check_port(probe: PortProbe, config: Path) -> Finding:
     )
 
 
-def check_state_owner(state: StateDir, euid: int) -> Finding:
-    """The state directory belongs to the user the server runs as (root)."""
+def check_state_owner(state: StateDir) -> Finding:
+    """The state directory belongs to root, the user the server runs as."""
     if not state.exists:
         return Finding("state", True, f"{state.path} does not exist yet (`pocketcloud init`)")
-    if state.uid == euid:
-        return Finding("state", True, f"{state.path} is owned by uid {euid}")
+    if state.uid == 0:
+        return Finding("state", True, f"{state.path} is owned by root")
     return Finding(
         "state",
         False,
-        f"{state.path} is owned by uid {state.uid}, not {euid}",
-        "the server trusts what it reads there (database, keys)",
+        f"{state.path} is owned by uid {state.uid}, not root",
+        "the server runs as root and trusts what it reads there (database, keys)",
         f"chown root:root {state.path}",
     )
 
@@ -300,7 +300,7 @@ def diagnose(facts: Facts) -> list[Finding]:
     found += [check_debootstrap(facts), check_overlay(facts), check_userns(facts)]
     found += [check_subids(facts), check_cgroups(facts)]
     found += [check_port(probe, config) for probe in facts.ports]
-    found.append(check_state_owner(facts.state, facts.euid))
+    found.append(check_state_owner(facts.state))
     found += [f for f in (check_state_mode(facts.state), check_state_path(facts.state)) if f]
     return found
 
