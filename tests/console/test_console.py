@@ -106,6 +106,15 @@ def site(ec2: Any, image_id: str, key: tuple[str, Path], web_group: str) -> Mach
     return machine
 
 
+@pytest.fixture(scope="module")
+def closed(ec2: Any, image_id: str, key: tuple[str, Path]) -> Machine:
+    """An instance tagged as the app "closed" whose groups admit SSH only."""
+    tags = [{"Key": "pocketcloud:app", "Value": "closed"}]
+    return launch(
+        ec2, image_id, key, TagSpecifications=[{"ResourceType": "instance", "Tags": tags}]
+    )
+
+
 def new_user(cloud: Server, name: str, deny_instances: bool = False) -> tuple[str, str]:
     """An IAM user with AmazonEC2ReadOnlyAccess (and an explicit deny of
     ec2:DescribeInstances if asked); its access key and secret."""
@@ -210,6 +219,23 @@ class TestAdmin:
         expect(verdict).to_have_attribute("data-layer", "none")
         expect(verdict).to_have_class("ok")
         screenshot(page, tmp_path, "console-apps")
+
+    def test_blocked_app_names_the_layer_and_fix(
+        self, cloud: Server, context: BrowserContext, closed: Machine
+    ) -> None:
+        """An app whose groups do not admit port 80 gets no answer, and its verdict names
+        the security-group layer with the authorize-security-group-ingress that fixes it."""
+        page = context.new_page()
+        admin(page, cloud)
+        page.goto(f"{cloud.endpoint}/console/apps")
+        row = page.locator('#apps tr[data-app="closed"]')
+        expect(row.locator(".release .answer")).to_contain_text("no answer")
+        expect(row.locator(".release code")).to_have_count(0)
+        verdict = row.locator(".verdict [data-layer]")
+        expect(verdict).to_have_attribute("data-layer", "security-group")
+        expect(verdict).to_have_class("blocked")
+        expect(row.locator(".verdict .fix")).to_contain_text("authorize-security-group-ingress")
+        expect(row.locator(".verdict .fix")).to_contain_text("--port 80")
 
     def test_page_headers(self, cloud: Server, context: BrowserContext) -> None:
         """Pages forbid scripts, framing and caching; the stylesheet is served locally."""

@@ -9,13 +9,13 @@ instance without changing anything).
 from __future__ import annotations
 
 import http.client
-import importlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pocketcloud.console.sections import Item, tag
+from pocketcloud.explain.report import Verdict
 
 log = logging.getLogger("pocketcloud.console")
 
@@ -23,17 +23,6 @@ APP_TAG = "pocketcloud:app"  # as pocketcloud.deploy.provision tags an app's res
 RELEASE_HEADER = "X-Pocketcloud-Release"
 PORT = 80
 GONE = ("shutting-down", "terminated")
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What ``explain reach`` says of the app's port: blocked or not, which layer, why,
-    and the fix."""
-
-    ok: bool
-    layer: str
-    summary: str
-    fix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,16 +77,13 @@ def reach_verdict(root: Path, instance_id: str, port: int = PORT) -> tuple[Verdi
 
     Reads the state directory, the firewall and the instance; changes nothing.
     """
+    from pocketcloud.explain.reach import explain  # noqa: PLC0415 (loaded on use)
+
     try:
-        reach = importlib.import_module("pocketcloud.explain.reach")
-    except ImportError:
-        return None, "explain reach is not available in this version"
-    try:
-        verdict = reach.explain(root, instance_id, port).verdict
+        return explain(root, instance_id, port).verdict, ""
     except Exception as exc:  # the console shows the app even when the explainer fails
         log.exception("explain reach %s %s failed", instance_id, port)
         return None, f"explain reach failed: {exc}"
-    return Verdict(bool(verdict.ok), str(verdict.layer), str(verdict.summary), verdict.fix), ""
 
 
 def look_at(app: App, root: Path) -> App:
