@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from pocketcloud.cli import console as console_cli
 from pocketcloud.cli import deploy as deploy_cli
 from pocketcloud.cli import django as django_cli
 from pocketcloud.cli import doctor as doctor_cli
@@ -40,6 +41,7 @@ app.add_typer(django_cli.app, name="django")
 deploy_cli.register(app)
 explain_cli.register(app)
 doctor_cli.register(app)
+console_cli.register(app)
 DEBUG_ENV = "POCKETCLOUD_DEBUG"
 StateDir = Annotated[
     Path | None,
