@@ -49,7 +49,29 @@ def classify(banner: bytes, reply: bytes) -> Answer:
 
 
 def _where(f: Facts) -> str:
-    return f"{f.source.text} → {f.host_header or '?'}:{f.port}"
+    src = f"this host (for {f.source.text})" if f.source.kind == "cidr" else f.source.text
+    return f"{src} → {f.host_header or '?'}:{f.port}"
+
+
+def _closed(f: Facts, a: Answer) -> Finding:
+    """No answer at all: nginx's default server closes the connection (444) for a Host
+    no site answers to; anything else is the server's own doing."""
+    ev = [f"request from {_where(f)} with Host: {f.host_header}: {a.kind}: {a.detail}"]
+    on_port = (li for li in f.listeners or () if li.port == f.port)
+    nginx = a.kind == "closed" and any(li.process == "nginx" for li in on_port)
+    if nginx:
+        fix = (
+            f"ask for a name the site answers to, or add {f.host_header!r}: "
+            f"`pocketcloud deploy --domain {f.host_header}`"
+        )
+        return (
+            False,
+            ev,
+            f"nginx closes the connection: no site answers to Host {f.host_header!r} (444)",
+            fix,
+        )
+    fix = f"see the server's log (`pocketcloud logs --app {_app(f)}` for a deployed app)"
+    return False, ev, f"the connection reached port {f.port} but got no answer ({a.kind})", fix
 
 
 def _app(f: Facts) -> str:
@@ -101,6 +123,4 @@ def judge(f: Facts) -> Finding:
         return False, ev, f"a TLS server listens on {f.port}: speak HTTPS to it", fix
     if a.kind == "other":
         return True, [f"it answers, but not HTTP: {a.detail!r}"], "ok, a non-HTTP service", None
-    ev = [f"request from {_where(f)}: {a.kind}: {a.detail}"]
-    fix = f"see the server's log (`pocketcloud logs --app {_app(f)}` for a deployed app)"
-    return False, ev, f"the connection reached port {f.port} but got no answer ({a.kind})", fix
+    return _closed(f, a)
