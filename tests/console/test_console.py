@@ -4,6 +4,7 @@ signing in and out, and the AWS API working beside it."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.conftest import Server
+from tests.conftest import BIN, Server
 from tests.host import conftest as host_fixtures
 from tests.host.conftest import Machine, launch, perm, ssh_group
 
@@ -396,3 +397,23 @@ class TestBeside:
         with pytest.raises(urllib.error.HTTPError) as raised:
             urllib.request.urlopen(request, timeout=5)  # noqa: S310 (http, the test server)
         assert b"MissingAuthenticationToken" in raised.value.read()
+
+
+class TestCommand:
+    def test_console_prints_the_url(self, cloud: Server, context: BrowserContext) -> None:
+        """`pocketcloud console` prints the running cloud's console URL (and nothing else);
+        the URL opens the sign-in page."""
+        done = subprocess.run(
+            [str(BIN / "pocketcloud"), "console"],
+            env=cloud.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == f"{cloud.endpoint}/console/\n"
+        assert done.stderr == ""
+        page = context.new_page()
+        page.goto(done.stdout.strip())
+        expect(page.locator("#signin-form")).to_be_visible()
