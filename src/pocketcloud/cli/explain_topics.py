@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 
 from pocketcloud.explain import live, topics
-from pocketcloud.explain.texts import LANGS, default_lang
+from pocketcloud.explain.texts import LANGS, default_lang, message
 
 
 def topic(words: list[str], lang: str | None, as_json: bool, root: Path) -> None:
@@ -30,7 +30,7 @@ def topic(words: list[str], lang: str | None, as_json: bool, root: Path) -> None
         typer.echo(topics.unknown(chosen, str(error)), err=True)
         raise typer.Exit(2) from error
     except ValueError as error:
-        typer.echo(f"runserver: {error}", err=True)
+        typer.echo(message(chosen, "runserver.invalid", error=error), err=True)
         raise typer.Exit(2) from error
     answer = topics.render(question, live.gather(root, topics.needs(question)), chosen)
     if as_json:

@@ -12,7 +12,6 @@ MESSAGES: dict[str, str] = {
     "cloud.up": "Your cloud: {endpoint} (pid {pid}), state in {root}.",
     "now": "On your cloud now:",
     "try": "Try it yourself:",
-    "none": "(none)",
     "no_instances": "No instance is running. Launch one: `aws --profile pocketcloud ec2 "
     "run-instances --image-id <ami> --key-name <key> ...`, or deploy a site: "
     "`pocketcloud deploy`.",
@@ -88,7 +87,6 @@ MESSAGES: dict[str, str] = {
     "its groups admits TCP {port}",
     "url.nothing": "{url}  nothing listens and no rule admits TCP {port} on {instance}",
     "url.admitted_by": "admitted by {rule}",
-    "url.no_rule": "but no rule admits it yet",
     "runserver.bind_note": "With {address} as written, {note}",
     "runserver.note.loopback": "the URLs above could never answer: only the instance "
     "itself could connect.",

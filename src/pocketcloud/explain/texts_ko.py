@@ -1,204 +1,205 @@
-"""The English texts of ``explain <topic>`` (str.format templates; keys shared with
-:mod:`.texts_ko`)."""
+"""The Korean texts of ``explain <topic>`` (str.format templates; keys shared with
+:mod:`.texts_en`)."""
 
 from __future__ import annotations
 
 MESSAGES: dict[str, str] = {
     # the cloud itself
-    "cloud.missing": "There is no cloud in {root} yet. Start one: `pocketcloud init` then "
-    "`pocketcloud up` (or `make quickstart`, which also deploys a site).",
-    "cloud.down": "The cloud in {root} is not running, so nothing is listening and no rule "
-    "is loaded: `pocketcloud up`. What is stored is shown below.",
-    "cloud.up": "Your cloud: {endpoint} (pid {pid}), state in {root}.",
-    "now": "On your cloud now:",
-    "try": "Try it yourself:",
-    "none": "(none)",
-    "no_instances": "No instance is running. Launch one: `aws --profile pocketcloud ec2 "
-    "run-instances --image-id <ami> --key-name <key> ...`, or deploy a site: "
+    "cloud.missing": "{root}에는 아직 클라우드가 없습니다. 먼저 `pocketcloud init`, 이어서 "
+    "`pocketcloud up`을 실행하세요 (`make quickstart`는 사이트 배포까지 해 줍니다).",
+    "cloud.down": "{root}의 클라우드가 꺼져 있습니다. 그래서 아무것도 리스닝하지 않고 방화벽 "
+    "규칙도 올라가 있지 않습니다: `pocketcloud up`. 아래는 저장된 내용입니다.",
+    "cloud.up": "내 클라우드: {endpoint} (pid {pid}), 상태 디렉터리 {root}.",
+    "now": "지금 내 클라우드에서는:",
+    "try": "직접 확인해 보기:",
+    "no_instances": "실행 중인 인스턴스가 없습니다. 하나 띄우려면: `aws --profile pocketcloud "
+    "ec2 run-instances --image-id <ami> --key-name <key> ...`, 또는 사이트를 배포하세요: "
     "`pocketcloud deploy`.",
-    "more": "... and {count} more",
+    "more": "... 외 {count}개",
     # port
-    "port.title": "Port",
-    "port.body": "A port is a 16-bit number (0-65535). With an IP address and a protocol "
-    "(TCP or UDP) it names one end of a conversation: 172.31.0.5:80 over TCP.\n"
-    "A machine runs many programs at once; the port tells the kernel which program a "
-    "connection is for. 22 is SSH, 80 is HTTP, 443 is HTTPS, 8000/8080 are common for "
-    "development servers.\n"
-    "Many clients can talk to one port at the same time: each TCP connection is told "
-    "apart by (local address, local port, remote address, remote port).",
-    "port.instances": "Ports listening on your instances:",
-    "port.host": "Ports of the cloud on this host:",
-    "port.api": "{address}:{port}  the cloud's API ({process}) - what aws and boto3 call",
-    "port.api_gateway": "{address}:{port}  the same API, as instances reach it (their gateway)",
-    "port.imds": "{address}:{port}  the instance metadata service; inside an instance "
-    "http://169.254.169.254/ is redirected here",
+    "port.title": "포트 (port)",
+    "port.body": "포트는 16비트 숫자(0-65535)입니다. IP 주소, 프로토콜(TCP 또는 UDP)과 함께 "
+    "통신의 한쪽 끝을 가리킵니다: TCP로 172.31.0.5:80.\n"
+    "한 컴퓨터에서는 여러 프로그램이 동시에 돌아갑니다. 들어온 연결을 어느 프로그램에 넘길지 "
+    "커널이 포트로 정합니다. 22는 SSH, 80은 HTTP, 443은 HTTPS, 8000/8080은 개발 서버가 흔히 "
+    "씁니다.\n"
+    "한 포트에 여러 클라이언트가 동시에 연결할 수 있습니다: TCP 연결 하나하나는 (내 주소, "
+    "내 포트, 상대 주소, 상대 포트)로 구별되기 때문입니다.",
+    "port.instances": "내 인스턴스에서 리스닝 중인 포트:",
+    "port.host": "이 호스트에 있는 클라우드 자신의 포트:",
+    "port.api": "{address}:{port}  클라우드 API ({process}) - aws와 boto3가 호출하는 곳",
+    "port.api_gateway": "{address}:{port}  같은 API, 인스턴스가 (게이트웨이 주소로) 접속하는 곳",
+    "port.imds": "{address}:{port}  인스턴스 메타데이터 서비스. 인스턴스 안의 "
+    "http://169.254.169.254/ 가 여기로 전달됩니다",
     "port.other": "{address}:{port}  {process}",
     # listening
-    "listening.title": "Listening",
-    "listening.body": 'A server program "listens": it asks the kernel to hand it the '
-    "connections that arrive for one address and port (bind, then listen). Until a program "
-    "listens on a port, a connection to it is refused.\n"
-    "The address it binds decides who can connect:\n"
-    "  0.0.0.0 (or :: or *)  every address of the machine: other machines can connect\n"
-    "  127.0.0.1             loopback only: only programs on the same machine can connect\n"
-    "  one address           only connections made to that address",
+    "listening.title": "리스닝 (listening)",
+    "listening.body": '서버 프로그램이 "리스닝"한다는 것은, 어떤 주소와 포트로 들어오는 연결을 '
+    "자기에게 넘겨 달라고 커널에 요청해 두었다는 뜻입니다 (bind 다음 listen). 그 포트에서 "
+    "리스닝하는 프로그램이 없으면 연결은 거부됩니다.\n"
+    "어떤 주소에 bind했는지가 누가 접속할 수 있는지를 정합니다:\n"
+    "  0.0.0.0 (또는 :: 나 *)  이 컴퓨터의 모든 주소: 다른 컴퓨터에서도 접속 가능\n"
+    "  127.0.0.1               루프백 전용: 같은 컴퓨터 안의 프로그램만 접속 가능\n"
+    "  특정 주소 하나          그 주소로 들어온 연결만",
     "listening.instance": "{instance} ({ip}):",
     "listening.socket": "{address}:{port}  {process}  - {meaning}",
-    "listening.nothing": "nothing listens (not even sshd?)",
-    "listening.not_running": "{instance}: {state}, nothing listens",
-    "listening.unread": "{instance}: could not look inside (run as root)",
-    "meaning.all": "every address: reachable from outside if a security group admits it",
-    "meaning.loopback": "loopback only: only the instance itself can connect",
-    "meaning.own": "the instance's own address: reachable from outside if a rule admits it",
-    "meaning.other": "only connections to {address}",
-    "listening.try": "ssh -i {pem} {user}@{ip} 'ss -ltnp'    (inside the instance)\n"
-    "sudo ip netns exec {netns} ss -ltnp    (from this host)",
+    "listening.nothing": "리스닝하는 것이 없습니다 (sshd조차?)",
+    "listening.not_running": "{instance}: {state} 상태, 리스닝하는 것 없음",
+    "listening.unread": "{instance}: 안을 들여다볼 수 없습니다 (root로 실행하세요)",
+    "meaning.all": "모든 주소: 보안 그룹이 허용하면 밖에서 접속 가능",
+    "meaning.loopback": "루프백 전용: 인스턴스 자신만 접속 가능",
+    "meaning.own": "인스턴스 자신의 주소: 규칙이 허용하면 밖에서 접속 가능",
+    "meaning.other": "목적지 주소가 {address}인 연결만",
+    "listening.try": "ssh -i {pem} {user}@{ip} 'ss -ltnp'    (인스턴스 안에서)\n"
+    "sudo ip netns exec {netns} ss -ltnp    (이 호스트에서)",
     # runserver
     "runserver.title": "./manage.py runserver {written}",
-    "runserver.intro": "Django's development server: it runs your project and listens "
-    "for HTTP on one address and port. It is for development; `pocketcloud deploy` serves "
-    "with gunicorn behind nginx instead.",
-    "runserver.addr.all": "{given:<9} = {address}: every address of the instance (its "
-    "private address, its public address, 127.0.0.1), so other machines can connect",
-    "runserver.addr.default": "(no address) = 127.0.0.1: runserver's default. Loopback "
-    "only: just the instance itself can connect, nothing outside ever reaches it - "
-    "write 0:{port} to listen on every address",
-    "runserver.addr.loopback": "{given:<9} = loopback only: just the instance itself can "
-    "connect; write 0:{port} to listen on every address",
-    "runserver.addr.one": "{given:<9} = only connections made to {address}",
-    "runserver.addr.name": "{given:<9} = the address the name {address} has on the server",
-    "runserver.port": "{given:<9} = the TCP port: clients connect to <address>:{port}",
-    "runserver.port.default": "(no port) = {port}: runserver's default port",
-    "runserver.listeners": "Listening on port {port} right now:",
-    "runserver.no_listener": "Nothing listens on port {port} on your instances now.",
-    "runserver.rules": "Security group rules admitting TCP {port}:",
-    "runserver.rule": "{group} ({name}) rule {rule}: {traffic} from {source} - guards {instances}",
-    "runserver.no_rule": "No rule admits TCP {port}: a connection from outside is dropped. "
-    "To admit it:\n"
+    "runserver.intro": "Django의 개발 서버입니다. 프로젝트를 실행하고 주소 하나와 포트 하나에서 "
+    "HTTP를 리스닝합니다. 개발용이며, `pocketcloud deploy`는 대신 nginx 뒤의 gunicorn으로 "
+    "서비스합니다.",
+    "runserver.addr.all": "{given:<9} = {address}: 인스턴스의 모든 주소 (사설 주소, 공인 "
+    "주소, 127.0.0.1). 그래서 다른 컴퓨터에서도 접속할 수 있습니다",
+    "runserver.addr.default": "(주소 없음) = 127.0.0.1: runserver의 기본값. 루프백 전용이라 "
+    "인스턴스 자신만 접속할 수 있고, 밖에서는 절대 닿지 않습니다 - 모든 주소에서 "
+    "리스닝하게 하려면: runserver 0:{port}",
+    "runserver.addr.loopback": "{given:<9} = 루프백 전용: 인스턴스 자신만 접속할 수 있습니다. "
+    "모든 주소에서 리스닝하게 하려면: runserver 0:{port}",
+    "runserver.addr.one": "{given:<9} = 목적지 주소가 {address}인 연결만",
+    "runserver.addr.name": "{given:<9} = 서버에서 이 이름이 가리키는 주소",
+    "runserver.port": "{given:<9} = TCP 포트: 클라이언트의 접속 주소는 <주소>:{port}",
+    "runserver.port.default": "(포트 없음) = {port}: runserver의 기본 포트",
+    "runserver.listeners": "지금 포트 {port}에서 리스닝 중:",
+    "runserver.no_listener": "지금 내 인스턴스에는 포트 {port}에서 리스닝하는 것이 없습니다.",
+    "runserver.rules": "TCP {port} 포트를 허용하는 보안 그룹 규칙:",
+    "runserver.rule": "{group} ({name}) 규칙 {rule}: {traffic}, 출발지 {source} - 적용 "
+    "인스턴스 {instances}",
+    "runserver.no_rule": "TCP {port} 포트를 허용하는 규칙이 없습니다: "
+    "밖에서 오는 연결은 버려집니다. "
+    "허용하려면:\n"
     "  aws --profile pocketcloud ec2 authorize-security-group-ingress --group-id {group} "
     "--protocol tcp --port {port} --cidr 0.0.0.0/0",
-    "runserver.urls": "The URL, instance by instance:",
-    "url.answers": "{url}  answers now ({instance}: {process} listens on {address}, rule "
-    "{rule} admits it)",
-    "url.not_listening": "{url}  would answer once runserver {written} runs on {instance} "
-    "({rules})",
-    "url.loopback": "{url}  does not answer: on {instance} it listens on {address} only; "
-    "run it as runserver 0:{port}",
-    "url.blocked": "{url}  is dropped by the firewall: {instance} listens, but no rule of "
-    "its groups admits TCP {port}",
-    "url.nothing": "{url}  nothing listens and no rule admits TCP {port} on {instance}",
-    "url.admitted_by": "admitted by {rule}",
-    "url.no_rule": "but no rule admits it yet",
-    "runserver.bind_note": "With {address} as written, {note}",
-    "runserver.note.loopback": "the URLs above could never answer: only the instance "
-    "itself could connect.",
-    "runserver.note.one": "only connections to {address} reach it.",
+    "runserver.urls": "인스턴스별 URL:",
+    "url.answers": "{url}  지금 응답합니다 ({instance}: {process} 프로세스가 {address}에서 "
+    "리스닝, 허용 규칙 {rule})",
+    "url.not_listening": "{url}  {instance}에서 `runserver {written}` 실행 시 응답합니다 ({rules})",
+    "url.loopback": "{url}  응답하지 않습니다: {instance}의 서버가 {address}에서만 리스닝합니다. "
+    "고치려면: runserver 0:{port}",
+    "url.blocked": "{url}  방화벽에 막힙니다: {instance}에서 리스닝은 하지만 그 보안 그룹의 "
+    "어떤 규칙도 TCP {port} 포트를 허용하지 않습니다",
+    "url.nothing": "{url}  {instance}에는 리스닝하는 것도, TCP {port} 포트를 허용하는 규칙도 "
+    "없습니다",
+    "url.admitted_by": "허용 규칙 {rule}",
+    "runserver.bind_note": "쓴 대로 ({address}) 실행하면, {note}",
+    "runserver.note.loopback": "위 URL들은 절대 응답하지 않습니다: 인스턴스 자신만 접속할 수 "
+    "있기 때문입니다.",
+    "runserver.note.one": "목적지 주소가 {address}인 연결만 닿습니다.",
     "runserver.try": "ssh -i {pem} {user}@{ip}\n"
     "cd /srv/app/<project> && ./manage.py runserver {written}\n"
-    "curl http://{ip}:{port}/    (from this host; add {ip} to ALLOWED_HOSTS)",
-    "runserver.invalid": "{error} (runserver takes [address:]port, e.g. 0:8080)",
+    "curl http://{ip}:{port}/    (이 호스트에서; ALLOWED_HOSTS에 {ip} 추가 필요)",
+    "runserver.invalid": "{error} (runserver는 [주소:]포트를 받습니다. 예: 0:8080)",
     # security groups
-    "sg.title": "Security group",
-    "sg.body": "A security group is a firewall around an instance. Ingress rules list what "
-    "may come in (protocol, port range, and the source: an address range or another "
-    "group); what no rule admits is dropped. Egress rules list what may go out.\n"
-    "It is stateful: the replies of an admitted connection always pass. An instance may "
-    "have several groups; it admits what any of them admits.",
-    "sg.list": "Your security groups:",
-    "sg.summary": "{group} ({name}): {ingress} ingress, {egress} egress rules - guards {instances}",
-    "sg.detail": "{group} ({name}), rule by rule:",
+    "sg.title": "보안 그룹 (security group)",
+    "sg.body": "보안 그룹은 인스턴스를 둘러싼 방화벽입니다. 인바운드 규칙은 들어와도 되는 것을 "
+    "적습니다 (프로토콜, 포트 범위, 그리고 출발지: 주소 범위나 다른 보안 그룹). 어떤 규칙도 "
+    "허용하지 않은 것은 버려집니다. 아웃바운드 규칙은 나가도 되는 것을 적습니다.\n"
+    "상태를 기억합니다(stateful): 허용된 연결의 응답은 언제나 통과합니다. 인스턴스 하나에 "
+    "보안 그룹 여러 개를 붙일 수 있고, 그중 하나라도 허용하면 허용됩니다.",
+    "sg.list": "내 보안 그룹:",
+    "sg.summary": "{group} ({name}): 인바운드 {ingress}개, 아웃바운드 {egress}개 규칙 - 적용 "
+    "인스턴스 {instances}",
+    "sg.detail": "{group} ({name})의 규칙 하나하나:",
     "sg.rule": "{rule}  {direction} {traffic} {peer} {source}{description}",
-    "sg.in": "in ",
-    "sg.out": "out",
-    "sg.from": "from",
-    "sg.to": "to",
-    "sg.nobody": "no instance",
-    "sg.chain": "In the kernel: nft table inet {table}, chain {chain}, what reaches "
-    "{instance}. Each ingress rule of its groups became one line ending in `return` (let "
-    "through); replies of admitted flows pass first; whatever matches no line meets `drop`:",
-    "sg.chain.missing": "The firewall table is not loaded (is the cloud up?).",
-    "sg.unknown": "No security group {subject}; yours are listed above.",
-    "sg.empty": "No security group yet.",
+    "sg.in": "인바운드  ",
+    "sg.out": "아웃바운드",
+    "sg.from": "출발지",
+    "sg.to": "목적지",
+    "sg.nobody": "없음",
+    "sg.chain": "커널 안에서는: nft 테이블 inet {table}의 체인 {chain}. 인스턴스 {instance} "
+    "쪽으로 들어가는 패킷을 거릅니다. 보안 그룹의 인바운드 규칙 하나가 "
+    "`return`(통과)으로 끝나는 줄 하나가 되었고, 허용된 연결의 응답은 먼저 "
+    "통과하며, 어느 줄에도 맞지 않으면 `drop`(버림)에 닿습니다:",
+    "sg.chain.missing": "방화벽 테이블이 올라가 있지 않습니다 (클라우드가 켜져 있나요?).",
+    "sg.unknown": "찾을 수 없는 보안 그룹: {subject}. 내 보안 그룹은 위에 있습니다.",
+    "sg.empty": "아직 보안 그룹이 없습니다.",
     "sg.try": "aws --profile pocketcloud ec2 describe-security-group-rules --filters "
     "Name=group-id,Values={group}\n"
     "sudo nft list chain inet {table} {chain}",
     # key pairs
-    "key.title": "Key pair",
-    "key.body": "A key pair logs you in to an instance over SSH: the cloud keeps the public "
-    "key and puts it into the login user's ~/.ssh/authorized_keys at launch; you keep the "
-    "private key (the .pem file), which the cloud shows only once, at create-key-pair.\n"
-    "SSH refuses a private key that others can read: `chmod 400` it first.\n"
-    "Not to be confused with an access key (AWS_ACCESS_KEY_ID and its secret): that one "
-    "signs API calls (see `pocketcloud explain iam`); a key pair only opens SSH.",
-    "key.list": "Your key pairs:",
-    "key.item": "{name} ({type}, {key_id})  fingerprint {fingerprint}",
-    "key.used": "used by {instances}",
-    "key.unused": "used by no instance",
-    "key.pem": "private key here: {pem}",
-    "key.no_pem": "private key not found in ~/.ssh/{name}.pem on this machine",
-    "key.empty": "No key pair yet:\n"
+    "key.title": "키 페어 (key pair)",
+    "key.body": "키 페어는 SSH로 인스턴스에 로그인할 때 씁니다. 클라우드는 공개 키를 가지고 "
+    "있다가 인스턴스를 띄울 때 로그인 사용자의 ~/.ssh/authorized_keys에 넣어 줍니다. 개인 "
+    "키(.pem 파일)는 내가 보관하며, 클라우드는 create-key-pair 때 단 한 번만 보여 줍니다.\n"
+    "SSH는 다른 사람이 읽을 수 있는 개인 키를 거부합니다: 먼저 `chmod 400` 하세요.\n"
+    "액세스 키(AWS_ACCESS_KEY_ID와 시크릿)와 헷갈리지 마세요: 그것은 API 호출에 서명하는 "
+    "것이고 (`pocketcloud explain iam` 참고), 키 페어는 SSH만 엽니다.",
+    "key.list": "내 키 페어:",
+    "key.item": "{name} ({type}, {key_id})  지문(fingerprint) {fingerprint}",
+    "key.used": "사용하는 인스턴스: {instances}",
+    "key.unused": "사용하는 인스턴스 없음",
+    "key.pem": "개인 키 위치: {pem}",
+    "key.no_pem": "이 컴퓨터의 ~/.ssh/{name}.pem 에 개인 키가 없습니다",
+    "key.empty": "아직 키 페어가 없습니다:\n"
     "  aws --profile pocketcloud ec2 create-key-pair --key-name mykey --query KeyMaterial "
     "--output text > ~/.ssh/mykey.pem",
-    "key.login": "Log in to {instance} (key {name}):",
+    "key.login": "{instance}에 로그인하기 (키 {name}):",
     "key.try": "chmod 400 {pem}\nssh -i {pem} {user}@{ip}",
     # IAM
     "iam.title": "IAM",
-    "iam.body": "IAM (Identity and Access Management) decides who may call which API. "
-    "A user signs each call with one of its access keys; policies attached to the user or "
-    "to its groups allow or deny actions (ec2:RunInstances, iam:CreateUser, ...). An "
-    "explicit Deny wins over any Allow; what nothing allows is denied.\n"
-    "Access keys are for the API; key pairs are for SSH into instances.",
-    "iam.users": "Users:",
+    "iam.body": "IAM(Identity and Access Management)은 누가 어떤 API를 호출할 수 있는지 "
+    "정합니다. 사용자는 자기 액세스 키 중 하나로 호출마다 서명하고, 사용자나 그 그룹에 붙은 "
+    "정책이 작업(ec2:RunInstances, iam:CreateUser, ...)을 허용하거나 거부합니다. 명시적 "
+    "Deny는 어떤 Allow보다 우선하고, 아무것도 허용하지 않은 것은 거부됩니다.\n"
+    "액세스 키는 API용, 키 페어는 인스턴스에 SSH로 들어가는 용도입니다.",
+    "iam.users": "사용자:",
     "iam.user": "{name}  {arn}",
-    "iam.policies": "policies: {policies}",
-    "iam.groups": "groups: {groups}",
-    "iam.keys": "access keys: {keys}",
-    "iam.profile": "The profile in use, {profile}, signs with {key}: user {user}.",
-    "iam.profile.unknown": "The profile in use, {profile}, has no access key of this cloud "
-    "({key}).",
-    "iam.may": "What {user} may do:",
-    "iam.allow": "allowed",
-    "iam.explicit_deny": "denied (explicit Deny)",
-    "iam.implicit_deny": "denied (no policy allows it)",
+    "iam.policies": "정책: {policies}",
+    "iam.groups": "그룹: {groups}",
+    "iam.keys": "액세스 키: {keys}",
+    "iam.profile": "지금 쓰는 프로필: {profile}, 서명하는 액세스 키: {key}, 사용자: {user}.",
+    "iam.profile.unknown": "지금 쓰는 프로필: {profile}. 그 액세스 키({key})는 이 클라우드의 "
+    "것이 아닙니다.",
+    "iam.may": "사용자 {user}의 권한:",
+    "iam.allow": "허용",
+    "iam.explicit_deny": "거부 (명시적 Deny)",
+    "iam.implicit_deny": "거부 (허용하는 정책 없음)",
     "iam.try": "aws --profile {profile} sts get-caller-identity\n"
     "aws --profile {profile} iam list-attached-user-policies --user-name {user}",
     # instances
-    "inst.title": "Instance",
-    "inst.body": "An instance is one virtual computer. Here it is a real Linux machine "
-    "made of kernel parts: its own network namespace (an eth0 with its address, joined to "
-    "this host by a veth pair and a /32 route), its own mount, PID, UTS, IPC and user "
-    "namespaces (root inside is uid 100000 outside), an overlay root filesystem over the "
-    "image (your changes live in its upper layer), a cgroup sized by the instance type, "
-    "and pocketcloud-init as PID 1, which starts sshd.",
-    "inst.list": "Your instances:",
-    "inst.item": "{instance}  {state}  {type}  private {private}  public {public}  key "
-    "{key}  groups {groups}{name}",
-    "inst.parts": "{instance} on this host:",
-    "inst.netns": "network namespace {netns}, host side veth {veth}",
+    "inst.title": "인스턴스 (instance)",
+    "inst.body": "인스턴스는 가상 컴퓨터 한 대입니다. 여기서는 커널 기능으로 만든 진짜 리눅스 "
+    "머신입니다: 자기만의 네트워크 네임스페이스 (자기 주소를 가진 eth0, veth 쌍과 /32 "
+    "경로로 이 호스트와 연결), 자기만의 mount, PID, UTS, IPC, user 네임스페이스 (안의 root는 "
+    "밖에서 uid 100000), 이미지 위에 겹친 overlay 루트 파일 시스템 (내가 바꾼 것은 upper "
+    "층에 남음), 인스턴스 유형 크기의 cgroup, 그리고 sshd를 띄우는 PID 1 pocketcloud-init.",
+    "inst.list": "내 인스턴스:",
+    "inst.item": "{instance}  {state}  {type}  사설 {private}  공인 {public}  키 {key}  "
+    "보안 그룹 {groups}{name}",
+    "inst.parts": "이 호스트에서 본 {instance}:",
+    "inst.netns": "네트워크 네임스페이스 {netns}, 호스트 쪽 veth {veth}",
     "inst.cgroup": "cgroup {cgroup}, init pid {pid}",
-    "inst.upper": "upper layer {upper}",
+    "inst.upper": "upper 층 {upper}",
     "inst.try": "ssh -i {pem} {user}@{ip}\nsudo ip netns exec {netns} ip addr",
     # hosting
-    "host.title": "Hosting",
-    "host.body": "Hosting is renting a web server. `pocketcloud deploy` turns an instance "
-    "into one: nginx listens on port 80 and passes each request to gunicorn, which runs "
-    "your Django code and listens on a unix socket of the release. Each deploy is a new "
-    "release in /srv/app/<app>/releases; `current` points at the one nginx serves, so a "
-    "rollback is a switch back.",
-    "host.list": "Your deployed apps:",
-    "host.app": "{app} on {instance} ({state}): {url}",
-    "host.nginx": "nginx listens on {address}",
-    "host.no_nginx": "nothing listens on port 80",
-    "host.gunicorn": "{process} on unix:{path}",
-    "host.releases": "releases ({count}):",
+    "host.title": "호스팅 (hosting)",
+    "host.body": "호스팅은 웹 서버를 빌리는 것입니다. `pocketcloud deploy`가 인스턴스를 웹 "
+    "서버로 만듭니다: nginx가 포트 80에서 리스닝하다가 요청을 gunicorn에 넘기고, gunicorn은 "
+    "Django 코드를 실행하며 릴리스별 유닉스 소켓에서 리스닝합니다. 배포할 때마다 "
+    "/srv/app/<app>/releases에 새 릴리스가 생기고, `current`가 nginx가 서비스하는 릴리스를 "
+    "가리키므로 롤백은 되돌려 가리키기만 하면 됩니다.",
+    "host.list": "배포된 앱:",
+    "host.app": "{app}: {instance} ({state}) 위, {url}",
+    "host.nginx": "nginx 리스닝: {address}",
+    "host.no_nginx": "포트 80을 리스닝하는 것이 없습니다",
+    "host.gunicorn": "{process}: unix:{path}",
+    "host.releases": "릴리스 ({count}개):",
     "host.release": "{marker} {release}  {created}  {mode}",
-    "host.no_release": "no release found in {path}",
-    "host.empty": "No app is deployed (no instance tagged pocketcloud:app). Make and deploy "
-    "one:\n  pocketcloud django new mysite && cd mysite && pocketcloud deploy",
+    "host.no_release": "{path}에 릴리스가 없습니다",
+    "host.empty": "배포된 앱이 없습니다 (pocketcloud:app 태그가 붙은 인스턴스 없음). 만들어서 "
+    "배포하려면:\n  pocketcloud django new mysite && cd mysite && pocketcloud deploy",
     "host.try": "pocketcloud app status --app {app}\npocketcloud releases --app {app}\n"
     "curl http://{ip}/",
-    "source.group": "members of {group}",
-    "traffic.all": "all traffic",
+    "source.group": "{group}의 멤버",
+    "traffic.all": "모든 트래픽",
     # errors
-    "unknown": "Unknown topic {topic!r}. Known topics: {known}",
+    "unknown": "모르는 주제 {topic!r}. 아는 주제: {known}",
 }

@@ -130,7 +130,8 @@ def _url(out: Out, inst: Instance, facts: Facts, bind: Bind) -> dict[str, Any]:
     elif rules:
         status = "not_listening"
         values |= {
-            "written": bind.written or "",
+            # a bind only the instance itself reaches would never answer: say what would
+            "written": bind.written if bind.kind == "all" else f"0:{port}",
             "rules": out.text("url.admitted_by", rule=rule_ids[0]),
         }
     else:
