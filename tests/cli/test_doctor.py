@@ -14,10 +14,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import botocore.exceptions
 import pytest
 
+from pocketcloud.cli.main import expected_failure
 from pocketcloud.doctor import checks
 from pocketcloud.doctor.checks import TOOLS
+from pocketcloud.errors import ClientError
+from pocketcloud.host.run import HostError, run
 from tests.conftest import BIN, Server, make_server
 
 NEEDED = [tool.name for tool in TOOLS] + ["debootstrap"]
@@ -295,3 +299,32 @@ class TestChecks:
         """A taken port is fine when this cloud's own server holds it."""
         ours = checks.PortProbe("API", "127.0.0.1", 4747, "Address already in use", 42)
         assert checks.check_port(ours, Path("/c")).ok
+
+
+class TestExpectedFailure:
+    """main.expected_failure: the one line for each expected failure; None for a bug."""
+
+    def test_missing_tool_behind_a_host_error(self) -> None:
+        """A HostError caused by exec of a missing tool names the tool and its package."""
+        with pytest.raises(HostError) as raised:
+            run(["nft-of-nowhere", "list", "ruleset"])
+        assert expected_failure(raised.value) == (
+            "nft-of-nowhere not found on the PATH: `pocketcloud doctor` checks every prerequisite"
+        )
+        missing = FileNotFoundError(2, "No such file or directory", "nft")
+        assert expected_failure(missing) == "nft not found on the PATH: apt-get install nftables"
+
+    def test_cloud_and_aws_errors(self) -> None:
+        """A CloudError shows its AWS code; botocore's errors their message and a hint."""
+        assert expected_failure(ClientError("InvalidGroup.NotFound", "no sg-1")) == (
+            "InvalidGroup.NotFound: no sg-1"
+        )
+        line = expected_failure(botocore.exceptions.NoCredentialsError())
+        assert (
+            line
+            == "Unable to locate credentials: `pocketcloud init` writes the pocketcloud profile"
+        )
+
+    def test_a_bug_is_not_expected(self) -> None:
+        """Anything else (a bug) keeps its traceback: None."""
+        assert expected_failure(KeyError("x")) is None

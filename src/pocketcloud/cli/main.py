@@ -306,6 +306,8 @@ def expected_failure(error: Exception) -> str | None:
         return f"{cause.filename} not found on the PATH: {doctor_cli.install_hint(cause.filename)}"
     if isinstance(error, CloudError):
         return f"{error.code}: {error.message}"
+    if isinstance(error, PermissionError) and os.geteuid() != 0:
+        return f"{error}: pocketcloud needs root (sudo pocketcloud …)"
     if isinstance(error, HostError | daemon.DaemonError | ImageError | OSError):
         return f"{error}{hint}"
     if isinstance(error, sqlite3.Error):

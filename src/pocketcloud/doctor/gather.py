@@ -58,9 +58,17 @@ def _probe(role: str, host: str, port: int, freebind: bool, server: int | None) 
     try:
         daemon.listener(host, port, freebind=freebind).close()
     except OSError as error:
-        ours = server if server is not None and daemon.listening(server, port) else None
+        ours = server if server is not None and _holds(server, port) else None
         return PortProbe(role, host, port, error.strerror or str(error), ours)
     return PortProbe(role, host, port)
+
+
+def _holds(server: int, port: int) -> bool:
+    """Whether this cloud's running server listens on ``port`` (reads /proc). A user who
+    may not read the server's descriptors (not root) cannot tell: then it counts as held."""
+    if not os.access(f"/proc/{server}/fd", os.R_OK):
+        return True
+    return daemon.listening(server, port)
 
 
 def state_facts(root: Path) -> StateDir:
