@@ -122,7 +122,7 @@ FACTS = Facts(
             (
                 Release("20260101-000000-aaaaaaa", "c1", "gunicorn", False),
                 Release("20260102-000000-bbbbbbb", "c2", "gunicorn", True),
-            ),  # fmt: skip
+            ),
             (("/srv/app/blog/run/20260102-000000-bbbbbbb.sock", "gunicorn"),),
         ),
     ),
@@ -178,7 +178,8 @@ class TestQuestion:
         """One quoted phrase, separate words and the seed's full command line are the same
         question; runserver's own options are ignored."""
         expected = parse(["runserver", "0:8080"])
-        assert expected.topic == "runserver" and expected.bind is not None
+        assert expected.topic == "runserver"
+        assert expected.bind is not None
         assert expected.bind.address == ANY
         for words in (
             ["runserver 0:8080"],
@@ -202,7 +203,8 @@ class TestQuestion:
             parse(words)
         for lang in ("en", "ko"):
             text = unknown(lang, "nope")
-            assert all(t in text for t in TOPICS) and "'runserver 0:8080'" in text
+            assert all(t in text for t in TOPICS)
+            assert "'runserver 0:8080'" in text
 
 
 class TestLanguage:
@@ -253,14 +255,16 @@ class TestRunserverRendering:
         """The same facts, in Korean."""
         text = _text(["runserver", "0:8080"], "ko")
         assert "0         = 0.0.0.0: 인스턴스의 모든 주소" in text
-        assert "루프백 전용" in text and "sgr-web8080" in text
+        assert "루프백 전용" in text
+        assert "sgr-web8080" in text
         assert "http://10.9.0.5:8080/  지금 응답합니다" in text
 
     def test_data(self) -> None:
         """--json: the bind, the listeners, the rules and each URL's status."""
         data = render(parse(["runserver 0:8080"]), FACTS, "en").to_json()
         facts = data["facts"]
-        assert facts["bind"]["address"] == ANY and facts["bind"]["kind"] == "all"
+        assert facts["bind"]["address"] == ANY
+        assert facts["bind"]["kind"] == "all"
         assert [r["rule_id"] for r in facts["rules"]] == ["sgr-web8080"]
         urls = {u["instance_id"]: u["status"] for u in facts["urls"]}
         assert urls == {OPEN.instance_id: "answers", LOCAL.instance_id: "loopback"}
@@ -273,7 +277,8 @@ class TestRunserverRendering:
         """Without an address runserver listens on 127.0.0.1: the text says nothing outside
         reaches it, and suggests 0:PORT."""
         text = _text(["runserver", "8000"], "en")
-        assert "(no address) = 127.0.0.1" in text and "write 0:8000" in text
+        assert "(no address) = 127.0.0.1" in text
+        assert "write 0:8000" in text
         assert "No rule admits TCP 8000" in text
         assert "--group-id sg-web --protocol tcp --port 8000" in text
 
@@ -289,7 +294,8 @@ class TestOtherTopics:
             assert "0.0.0.0:8080  python3 (pid 41)" in text
             assert "127.0.0.1:8080  python3 (pid 51)" in text
             assert "nginx (pids 42, 43)" in text
-            assert "127.0.0.1:4800" in text and "169.254.1.1:4801" in text
+            assert "127.0.0.1:4800" in text
+            assert "169.254.1.1:4801" in text
             assert f"{STOPPED.instance_id}: stopped" in text
             assert "ip netns exec tq-00000001 ss -ltnp" in text
 
@@ -297,19 +303,23 @@ class TestOtherTopics:
     def test_security_group(self, lang: str) -> None:
         """The group guarding instances is detailed rule by rule, with its nft chain."""
         text = _text(["security-group"], lang)
-        assert "sgr-web8080" in text and "sgr-out" in text
-        assert "in_i_00000000000000001" in text and "tq_fw" in text
+        assert "sgr-web8080" in text
+        assert "sgr-out" in text
+        assert "in_i_00000000000000001" in text
+        assert "tq_fw" in text
         assert "    meta nfproto ipv4 tcp dport 8080 return" in text
         named = render(parse(["sg", "empty"]), FACTS, lang).to_json()
         assert named["facts"]["group"]["group_id"] == "sg-empty"
         missing = render(parse(["sg", "sg-nope"]), FACTS, lang)
-        assert missing.data["group"] is None and "sg-nope" in missing.text()
+        assert missing.data["group"] is None
+        assert "sg-nope" in missing.text()
 
     @pytest.mark.parametrize("lang", ["en", "ko"])
     def test_key_pair(self, lang: str) -> None:
         """Key pairs with fingerprints and instances; chmod 400 and ssh -i for one."""
         text = _text(["key-pair"], lang)
-        assert "SHA256fp" in text and OPEN.instance_id in text
+        assert "SHA256fp" in text
+        assert OPEN.instance_id in text
         assert "chmod 400 /root/.ssh/k1.pem" in text
         assert "ssh -i /root/.ssh/k1.pem admin@10.9.0.5" in text
 
@@ -317,7 +327,8 @@ class TestOtherTopics:
     def test_iam(self, lang: str) -> None:
         """Users, their policies and keys; the profile's user and what it may do."""
         text = _text(["iam"], lang)
-        assert "AmazonEC2ReadOnlyAccess" in text and "AKIAALICE" in text
+        assert "AmazonEC2ReadOnlyAccess" in text
+        assert "AKIAALICE" in text
         assert "ec2:RunInstances" in text
         assert ("denied (no policy allows it)" if lang == "en" else "허용하는 정책 없음") in text
 
@@ -326,14 +337,17 @@ class TestOtherTopics:
         """Instances with states and addresses; one instance's netns, veth and cgroup."""
         text = _text(["instance"], lang)
         assert "i-00000000000000003  stopped" in text
-        assert "tq-00000001" in text and "tq00000001h" in text
-        assert "pocketcloud/tq/i-00000000000000001" in text and "501" in text
+        assert "tq-00000001" in text
+        assert "tq00000001h" in text
+        assert "pocketcloud/tq/i-00000000000000001" in text
+        assert "501" in text
 
     @pytest.mark.parametrize("lang", ["en", "ko"])
     def test_hosting(self, lang: str) -> None:
         """Apps with URL, nginx, gunicorn's socket and the releases, the current marked."""
         text = _text(["hosting"], lang)
-        assert "http://10.9.0.5/" in text and "0.0.0.0:80" in text
+        assert "http://10.9.0.5/" in text
+        assert "0.0.0.0:80" in text
         assert "unix:/srv/app/blog/run/20260102-000000-bbbbbbb.sock" in text
         assert "→ 20260102-000000-bbbbbbb" in text
 
@@ -342,7 +356,8 @@ class TestOtherTopics:
     def test_json(self, topic: str, lang: str) -> None:
         """Every topic's answer is JSON: the explanation's lines and the facts used."""
         data = json.loads(json.dumps(render(parse([topic]), FACTS, lang).to_json()))
-        assert data["lang"] == lang and data["explanation"]
+        assert data["lang"] == lang
+        assert data["explanation"]
         assert data["facts"]["cloud"]["status"] == "up"
 
 
@@ -355,13 +370,15 @@ class TestCloudState:
         facts = Facts(Cloud("/nowhere", "missing"))
         for lang in ("en", "ko"):
             text = _text([topic], lang, facts)
-            assert "`pocketcloud init`" in text and "`pocketcloud up`" in text
+            assert "`pocketcloud init`" in text
+            assert "`pocketcloud up`" in text
 
     def test_down_and_empty(self) -> None:
         """A stopped cloud says `pocketcloud up`; no instance says how to launch one; no
         app says how to deploy one."""
         facts = Facts(Cloud("/s", "down", None, "http://127.0.0.1:1", 1, 2, "tq"))
         text = _text(["port"], "en", facts)
-        assert "`pocketcloud up`" in text and "run-instances" in text
+        assert "`pocketcloud up`" in text
+        assert "run-instances" in text
         assert "pocketcloud deploy" in _text(["hosting"], "ko", facts)
         assert "create-key-pair" in _text(["key-pair"], "en", facts)
