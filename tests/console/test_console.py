@@ -57,6 +57,10 @@ DENY_INSTANCES = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Deny", "Action": "ec2:DescribeInstances", "Resource": "*"}],
 }
+ALLOW_INSTANCES = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}],
+}
 
 
 @pytest.fixture(scope="module")
@@ -116,16 +120,16 @@ def closed(ec2: Any, image_id: str, key: tuple[str, Path]) -> Machine:
     )
 
 
-def new_user(cloud: Server, name: str, deny_instances: bool = False) -> tuple[str, str]:
-    """An IAM user with AmazonEC2ReadOnlyAccess (and an explicit deny of
-    ec2:DescribeInstances if asked); its access key and secret."""
+def new_user(
+    cloud: Server, name: str, managed: str | None = None, inline: dict[str, Any] | None = None
+) -> tuple[str, str]:
+    """An IAM user with a managed policy and/or an inline one; its access key and secret."""
     iam = cloud.client("iam")
     iam.create_user(UserName=name)
-    iam.attach_user_policy(UserName=name, PolicyArn=EC2_READ_ONLY)
-    if deny_instances:
-        iam.put_user_policy(
-            UserName=name, PolicyName="no-instances", PolicyDocument=json.dumps(DENY_INSTANCES)
-        )
+    if managed:
+        iam.attach_user_policy(UserName=name, PolicyArn=managed)
+    if inline:
+        iam.put_user_policy(UserName=name, PolicyName="inline", PolicyDocument=json.dumps(inline))
     made = iam.create_access_key(UserName=name)["AccessKey"]
     return made["AccessKeyId"], made["SecretAccessKey"]
 
@@ -133,13 +137,19 @@ def new_user(cloud: Server, name: str, deny_instances: bool = False) -> tuple[st
 @pytest.fixture(scope="module")
 def reader(cloud: Server) -> tuple[str, str]:
     """A read-only EC2 user's access key."""
-    return new_user(cloud, "reader")
+    return new_user(cloud, "reader", EC2_READ_ONLY)
 
 
 @pytest.fixture(scope="module")
 def blind(cloud: Server) -> tuple[str, str]:
     """A read-only EC2 user denied ec2:DescribeInstances."""
-    return new_user(cloud, "blind", deny_instances=True)
+    return new_user(cloud, "blind", EC2_READ_ONLY, DENY_INSTANCES)
+
+
+@pytest.fixture(scope="module")
+def narrow(cloud: Server) -> tuple[str, str]:
+    """A user allowed ec2:DescribeInstances and nothing else."""
+    return new_user(cloud, "narrow", inline=ALLOW_INSTANCES)
 
 
 def sign_in(page: Page, cloud: Server, key_id: str, secret: str) -> None:
@@ -301,6 +311,26 @@ class TestIam:
         with pytest.raises(client.exceptions.ClientError) as raised:
             client.describe_instances()
         assert raised.value.response["Error"]["Code"] == "UnauthorizedOperation"
+
+    def test_verdict_withheld_without_describe_security_groups(
+        self, cloud: Server, context: BrowserContext, site: Machine, narrow: tuple[str, str]
+    ) -> None:
+        """A user who may describe instances but not security groups sees the app, its URL
+        and release, but not the verdict (it quotes group rules): the page says which
+        permission it needs."""
+        page = context.new_page()
+        sign_in(page, cloud, *narrow)
+        expect(page).to_have_url(f"{cloud.endpoint}/console/")
+        expect(page.locator("#security-groups .aws-error .error-code")).to_have_text(
+            "UnauthorizedOperation"
+        )
+        page.goto(f"{cloud.endpoint}/console/apps")
+        row = page.locator('#apps tr[data-app="demo"]')
+        expect(row.locator(".release code")).to_have_text(RELEASE)
+        expect(row.locator(".verdict [data-layer]")).to_have_count(0)
+        expect(row.locator(".verdict")).to_contain_text(
+            "the verdict needs ec2:DescribeSecurityGroups (UnauthorizedOperation)"
+        )
 
 
 class TestSession:

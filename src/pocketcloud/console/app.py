@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from pocketcloud.console import apps as app_views
-from pocketcloud.console.sections import SECTIONS, fetch, rule_rows, tag
+from pocketcloud.console.sections import SECTIONS, denial, fetch, rule_rows, tag
 from pocketcloud.console.sessions import LIFETIME, Sessions, check_key, current_principal
 from pocketcloud.errors import ClientError
 from pocketcloud.services.context import Cloud
@@ -32,6 +32,8 @@ from pocketcloud.services.principals import Principal
 HERE = Path(__file__).parent
 PREFIX = "/console"
 COOKIE = "pocketcloud_console"
+#: what a viewer must be allowed to see an app's reach verdict (it quotes group rules)
+VERDICT_NEEDS = "ec2:DescribeSecurityGroups"
 #: no script, no frame, nothing from elsewhere (water.css draws its arrows with data: URIs)
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -82,9 +84,15 @@ class Console:
         principal = self.principal(request)
         if principal is None:
             return _to_signin()
-        instances = fetch(self.cloud, principal, "instances", _client_ip(request))
+        source = _client_ip(request)
+        instances = fetch(self.cloud, principal, "instances", source)
         found = app_views.apps_of(instances.items)
-        looked = await run_in_threadpool(app_views.look_at_all, found, self.cloud.paths.root)
+        # the verdict shows the instance's group rules: only to who may describe them
+        denied = denial(self.cloud, principal, VERDICT_NEEDS, source)
+        withheld = f"the verdict needs {VERDICT_NEEDS} ({denied.code})" if denied else ""
+        looked = await run_in_threadpool(
+            app_views.look_at_all, found, self.cloud.paths.root, withheld
+        )
         return self.page(
             request, "apps.html", principal=principal, instances=instances, apps=looked
         )

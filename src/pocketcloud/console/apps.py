@@ -86,16 +86,17 @@ def reach_verdict(root: Path, instance_id: str, port: int = PORT) -> tuple[Verdi
         return None, f"explain reach failed: {exc}"
 
 
-def look_at(app: App, root: Path) -> App:
-    """The app with its release and its port's verdict filled in (one GET, one explain)."""
+def look_at(app: App, root: Path, withheld: str = "") -> App:
+    """The app with its release and its port's verdict filled in (one GET, one explain);
+    ``withheld``: why the viewer may not see the verdict (then it is not asked for)."""
     release, answer = release_at(app.public_ip) if app.public_ip else (None, "no public address")
-    verdict, note = reach_verdict(root, app.instance_id)
+    verdict, note = reach_verdict(root, app.instance_id) if not withheld else (None, withheld)
     return replace(app, release=release, answer=answer, verdict=verdict, verdict_note=note)
 
 
-def look_at_all(apps: list[App], root: Path) -> list[App]:
+def look_at_all(apps: list[App], root: Path, withheld: str = "") -> list[App]:
     """``look_at`` every app, at the same time (threads; blocks until all are done)."""
     if not apps:
         return []
     with ThreadPoolExecutor(max_workers=min(8, len(apps))) as pool:
-        return list(pool.map(lambda a: look_at(a, root), apps))
+        return list(pool.map(lambda a: look_at(a, root, withheld), apps))

@@ -72,6 +72,16 @@ def fetch(cloud: Cloud, principal: Principal, name: str, source_ip: str) -> Sect
     return Section(name, action, items)
 
 
+def denial(cloud: Cloud, principal: Principal, action: str, source_ip: str) -> CloudError | None:
+    """The error the API would give ``principal`` for ``action`` (on ``*``), or None."""
+    service, operation = action.split(":")
+    try:
+        authorize(cloud, principal, service, operation, {}, source_ip, cloud.region)
+    except CloudError as error:
+        return error
+    return None
+
+
 def _next_page(result: Item) -> dict[str, Any]:
     """The parameters that ask for the next page (EC2 NextToken, IAM Marker), if any."""
     if result.get("NextToken"):
