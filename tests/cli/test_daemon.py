@@ -131,6 +131,7 @@ class TestDaemon:
                 _run(env, "down", "--state-dir", state)
         assert up.returncode == 1, up.stdout
         assert "is up" not in up.stdout
+        assert f"✗ API port 127.0.0.1:{port} is taken" in up.stdout  # said before it starts
 
 
 def _killed(state: str) -> int:

@@ -191,6 +191,7 @@ def spawn(state_dir: Path, logfile: Path, host: str, port: int, wait: float = 20
     Starts a process in a new session, its output appended to ``logfile``.
     """
     with logfile.open("ab") as log:
+        start = log.seek(0, os.SEEK_END)
         process = subprocess.Popen(
             [sys.executable, "-m", "pocketcloud", "serve", "--state-dir", str(state_dir)],
             stdin=subprocess.DEVNULL,
@@ -202,12 +203,26 @@ def spawn(state_dir: Path, logfile: Path, host: str, port: int, wait: float = 20
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise DaemonError(f"pocketcloud serve exited with {process.returncode}; see {logfile}")
+            said = _last_line(logfile, start)
+            raise DaemonError(
+                f"pocketcloud serve exited with {process.returncode}{said}; see {logfile}"
+            )
         if listening(process.pid, port) and answers(host, port):
             return process.pid
         time.sleep(0.05)
     process.terminate()
     raise DaemonError(f"pocketcloud serve did not answer on {host}:{port} within {wait:.0f}s")
+
+
+def _last_line(logfile: Path, start: int) -> str:
+    """``: <the last line the server wrote>`` since ``start``, or "" (reads the log)."""
+    with contextlib.suppress(OSError), logfile.open("rb") as log:
+        log.seek(start)
+        lines = [line.strip() for line in log.read().decode("utf-8", "replace").splitlines()]
+        said = [line for line in lines if line]
+        if said:
+            return f": {said[-1][-300:]}"
+    return ""
 
 
 def stop(pid: int, grace: float = 10.0) -> None:
