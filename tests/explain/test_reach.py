@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +170,13 @@ class TestFromInstance:
         """The client's group lost its egress rule: blocked at egress, with the authorize
         command for the client's group and the web's address."""
         machine, gid = client
+        chain = f"out_{machine.instance_id.replace('-', '_')}"
+        before = listing(cloud.prefix)
         ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=[perm("-1", cidr="0.0.0.0/0")])
+        deadline = time.monotonic() + 10  # the firewall follows the store within moments
+        while listing(cloud.prefix) == before:
+            assert time.monotonic() < deadline, f"{chain} did not change"
+            time.sleep(0.05)
         report = reach(cloud, web.instance_id, 8000, machine.instance_id)
         assert report.verdict.layer == "egress", report.text()
         fix = report.verdict.fix or ""

@@ -159,6 +159,7 @@ class TestVerdicts:
         assert (report.verdict.layer, report.verdict.ok) == ("none", True)
         assert "sgr-1" in " ".join(report.layers[2].evidence)
         assert report.to_json()["verdict"]["layer"] == "none"
+        assert "HTTP/1.0 200 OK" in report.verdict.summary
 
     def test_stopped(self) -> None:
         """A stopped instance: blocked at the instance, fix start-instances; the later

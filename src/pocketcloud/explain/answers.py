@@ -85,7 +85,7 @@ def _http(f: Facts, a: Answer) -> Finding:
         fix = f"use https://{f.host_header}:{f.port}/"
         return False, ev, f"port {f.port} speaks TLS (HTTPS), the request was plain HTTP", fix
     if 200 <= a.status < 400:
-        return True, ev, "", None
+        return True, ev, a.detail, None
     if a.status == 404:
         return True, ev, f"the server answers, but {a.status} Not Found for /", None
     if a.status == 400 and ("DisallowedHost" in a.body or "Bad Request (400)" in a.body):

@@ -246,7 +246,8 @@ def _upstream(listeners: tuple[Listener, ...], app: str | None) -> str | None:
     pids = [li.pid for li in listeners if li.process == "nginx" and li.pid]
     if not pids or not app:
         return None
-    site = Path(f"/proc/{pids[0]}/root/etc/nginx/sites-enabled/pocketcloud-{app}.conf")
+    # sites-enabled holds an absolute symlink, which would resolve on the host: read the file
+    site = Path(f"/proc/{pids[0]}/root/etc/nginx/sites-available/pocketcloud-{app}.conf")
     try:
         found = re.search(r"server (unix:\S+?)[\s;]", site.read_text())
     except OSError:

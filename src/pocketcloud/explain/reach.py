@@ -82,7 +82,10 @@ def _rules(f: Facts) -> Finding:
     assert i is not None
     who = f"tcp/{f.port} from {f.source.address}"
     if c is None or not c.loaded:
-        return (None, [f"{i.instance_id} has no chain in the loaded firewall table"], "", None)
+        missing = (
+            f"{i.instance_id} has no chain in the loaded firewall table (reading it needs root)"
+        )
+        return None, [missing], "", None
     groups = ", ".join(i.group_ids) or "no group"
     if c.admitted:
         rule = f"{c.group_id} rule {c.rule_id}" if c.rule_id else "a rule"
