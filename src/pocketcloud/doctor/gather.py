@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 from pathlib import Path
 
 from pocketcloud.config import Settings
@@ -19,6 +20,7 @@ from pocketcloud.host import images as host_images
 from pocketcloud.host.network import GATEWAY
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+PORT_WAIT = 1.0  # seconds a taken port is tried again
 
 
 def gather(root: Path, settings: Settings) -> Facts:
@@ -54,13 +56,23 @@ def server_addresses(settings: Settings) -> list[tuple[str, str, int, bool]]:
 
 
 def _probe(role: str, host: str, port: int, freebind: bool, server: int | None) -> PortProbe:
-    """Bind host:port as the server would, then close (opens a socket)."""
-    try:
-        daemon.listener(host, port, freebind=freebind).close()
-    except OSError as error:
-        ours = server if server is not None and _holds(server, port) else None
-        return PortProbe(role, host, port, error.strerror or str(error), ours)
-    return PortProbe(role, host, port)
+    """Bind host:port as the server would, then close (opens a socket).
+
+    A taken port is tried again for up to a second: right after a server is killed, a
+    child it was forking holds its listening socket for a few ms.
+    """
+    deadline = time.monotonic() + PORT_WAIT
+    while True:
+        try:
+            daemon.listener(host, port, freebind=freebind).close()
+        except OSError as error:
+            if server is not None and _holds(server, port):
+                return PortProbe(role, host, port, error.strerror or str(error), server)
+            if time.monotonic() > deadline:
+                return PortProbe(role, host, port, error.strerror or str(error))
+            time.sleep(0.05)
+        else:
+            return PortProbe(role, host, port)
 
 
 def _holds(server: int, port: int) -> bool:
