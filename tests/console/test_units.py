@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -13,7 +14,8 @@ from pocketcloud.cli import console as console_cli
 from pocketcloud.config import Paths
 from pocketcloud.console.apps import App, apps_of
 from pocketcloud.console.sections import RuleRow, rule_rows, tag
-from pocketcloud.console.sessions import Sessions
+from pocketcloud.console.sessions import Sessions, Throttle
+from pocketcloud.errors import ClientError
 
 
 class TestRuleRows:
@@ -119,6 +121,35 @@ class TestSessions:
         assert table.key_of(sid) == "AKIA1"
         now[0] += 2
         assert table.key_of(sid) is None
+
+    def test_expired_sessions_are_dropped(self) -> None:
+        """Opening a session drops the expired ones nobody came back for."""
+        now = [0.0]
+        table = Sessions(lifetime=60, clock=lambda: now[0])
+        table.open("AKIA1")
+        table.open("AKIA2")
+        now[0] = 61
+        table.open("AKIA3")
+        assert len(table) == 1
+
+
+class TestThrottle:
+    def test_too_many_failures_are_refused_for_a_while(self) -> None:
+        """Past the limit of failed sign-ins in the window, an address is refused with
+        RequestLimitExceeded; other addresses are not; the window passing lifts it."""
+        now = [0.0]
+        throttle = Throttle(limit=3, window=60, clock=lambda: now[0])
+        for _ in range(3):
+            throttle.check("10.0.0.1")
+            throttle.failed("10.0.0.1")
+            now[0] += 1
+        with pytest.raises(ClientError) as raised:
+            throttle.check("10.0.0.1")
+        assert raised.value.code == "RequestLimitExceeded"
+        assert raised.value.status == 429
+        throttle.check("10.0.0.2")
+        now[0] = 60.5  # the first failure is a window old
+        throttle.check("10.0.0.1")
 
 
 class TestCli:

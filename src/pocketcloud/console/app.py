@@ -24,7 +24,13 @@ from starlette.templating import Jinja2Templates
 
 from pocketcloud.console import apps as app_views
 from pocketcloud.console.sections import SECTIONS, denial, fetch, rule_rows, tag
-from pocketcloud.console.sessions import LIFETIME, Sessions, check_key, current_principal
+from pocketcloud.console.sessions import (
+    LIFETIME,
+    Sessions,
+    Throttle,
+    check_key,
+    current_principal,
+)
 from pocketcloud.errors import ClientError
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.principals import Principal
@@ -48,9 +54,10 @@ SECURITY_HEADERS = {
 class Console:
     """The page handlers, over one cloud and its open sessions."""
 
-    def __init__(self, cloud: Cloud, sessions: Sessions) -> None:
+    def __init__(self, cloud: Cloud, sessions: Sessions, throttle: Throttle) -> None:
         self.cloud = cloud
         self.sessions = sessions
+        self.throttle = throttle
         self.templates = Jinja2Templates(directory=HERE / "templates")
         self.templates.env.trim_blocks = self.templates.env.lstrip_blocks = True
         self.templates.env.globals.update(prefix=PREFIX, rule_rows=rule_rows, tag=tag)
@@ -107,11 +114,15 @@ class Console:
         """Check the access key and secret as the API does; open a session."""
         form = await request.form()
         key_id, secret = str(form.get("access_key_id", "")), str(form.get("secret", ""))
+        who = _client_ip(request)
         try:
+            self.throttle.check(who)
             principal = check_key(self.cloud, key_id, secret)
         except ClientError as error:
+            if error.code == "AuthFailure":
+                self.throttle.failed(who)
             return self.page(
-                request, "signin.html", 401, principal=None, error=error, key_id=key_id
+                request, "signin.html", error.status, principal=None, error=error, key_id=key_id
             )
         old = request.session.get("sid")
         if isinstance(old, str):
@@ -140,7 +151,7 @@ def _client_ip(request: Request) -> str:
 def make_console(cloud: Cloud) -> Starlette:
     """The console app for ``cloud``; its cookie is signed with a key made at start-up
     (a restart of the server signs everyone out)."""
-    console = Console(cloud, Sessions())
+    console = Console(cloud, Sessions(), Throttle())
     routes = [
         Route("/", console.overview, name="overview"),
         Route("/apps", console.apps, name="apps"),

@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pocketcloud.console.sections import Item, tag
+from pocketcloud.deploy.provision import APP_TAG
 from pocketcloud.explain.report import Verdict
 
 log = logging.getLogger("pocketcloud.console")
 
-APP_TAG = "pocketcloud:app"  # as pocketcloud.deploy.provision tags an app's resources
 RELEASE_HEADER = "X-Pocketcloud-Release"
 PORT = 80
 GONE = ("shutting-down", "terminated")

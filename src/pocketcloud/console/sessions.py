@@ -69,9 +69,12 @@ class Sessions:
         self._open: dict[str, Session] = {}
 
     def open(self, access_key_id: str) -> str:
-        """Start a session for the key; its new id."""
+        """Start a session for the key; its new id (expired sessions are dropped)."""
+        now = self.clock()
+        for old in [s for s, v in self._open.items() if now - v.started > self.lifetime]:
+            del self._open[old]
         sid = secrets.token_urlsafe(32)
-        self._open[sid] = Session(access_key_id, self.clock())
+        self._open[sid] = Session(access_key_id, now)
         return sid
 
     def key_of(self, sid: str) -> str | None:
@@ -87,3 +90,37 @@ class Sessions:
     def close(self, sid: str) -> None:
         """End the session (every copy of its cookie stops working)."""
         self._open.pop(sid, None)
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+
+class Throttle:
+    """Failed sign-ins per client address: past ``limit`` failures within ``window``
+    seconds, that address may not try again until the oldest of them is ``window`` old."""
+
+    def __init__(
+        self, limit: int = 10, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._failures: dict[str, list[float]] = {}
+
+    def check(self, who: str) -> None:
+        """Raise RequestLimitExceeded if ``who`` failed too often lately."""
+        now = self.clock()
+        recent = [t for t in self._failures.get(who, []) if now - t < self.window]
+        self._failures[who] = recent
+        if not recent:
+            del self._failures[who]
+        if len(recent) >= self.limit:
+            raise ClientError(
+                "RequestLimitExceeded",
+                "Request limit exceeded: too many failed sign-ins; try again in a minute.",
+                status=429,
+            )
+
+    def failed(self, who: str) -> None:
+        """Count one failed sign-in of ``who``."""
+        self._failures.setdefault(who, []).append(self.clock())
