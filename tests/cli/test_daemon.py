@@ -160,7 +160,11 @@ class TestAfterKill:
             assert "pocketcloud is stopped" in status.stdout
             assert f"the last server is gone (pid {pid}" in status.stdout
         finally:
-            _run(env, "down", "--state-dir", state)
+            down = _run(env, "down", "--state-dir", state)
+        assert f"pocketcloud is not running (the last server is gone: pid {pid}" in down.stdout
+        after = _run(env, "status", "--state-dir", state, check=False)
+        assert after.returncode == 3
+        assert "gone" not in after.stdout  # down forgot the stale pidfile
 
     def test_up_after_kill_9_starts_a_new_server(self, tmp_path: Path) -> None:
         """`up` right after `kill -9` of the server says the old one is gone and starts a

@@ -228,9 +228,12 @@ def down(state: StateDir = None) -> None:
     from pocketcloud.reconcile import teardown  # noqa: PLC0415
     from pocketcloud.services.account import open_cloud  # noqa: PLC0415
 
-    pid = daemon.read_pid(paths.pidfile)
+    alive = daemon.liveness(paths.pidfile)
+    pid = alive.running_pid
     if pid is None:
-        console.print("pocketcloud is not running")
+        gone = f" (the last server is gone: {alive.reason})" if alive.pid is not None else ""
+        console.print(f"pocketcloud is not running{gone}")
+        paths.pidfile.unlink(missing_ok=True)  # stale: its process died without removing it
     else:
         daemon.stop(pid, grace=60)
         console.print(f"pocketcloud stopped (pid {pid})")
