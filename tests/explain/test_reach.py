@@ -3,7 +3,8 @@ layer that blocks it, with its fix; a healthy one passes every layer.
 
 The module shares one cloud and a few instances: ``web`` runs Python's http.server on
 8000 (every address) and 8002 (127.0.0.1 only); its group admits 8000 and 8002 from
-anywhere, 8001 from 10.99.0.0/24 only, 8003 from anywhere (nothing listens there).
+anywhere, 8001 from 10.99.0.0/24 only, 8003 from anywhere (nothing listens there), 8443
+from anywhere (a TLS server, openssl s_server).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +48,8 @@ def serve(m: Machine, port: int, bind: str = "0.0.0.0") -> None:  # noqa: S104
 @pytest.fixture(scope="module")
 def web_group(ec2: Any) -> str:
     """The web instance's group (8000, 8002, 8003 from anywhere; 8001 from 10.99.0.0/24)."""
-    return group(ec2, "web", perm("tcp", 8000, cidr="0.0.0.0/0"),
-                 perm("tcp", 8001, cidr="10.99.0.0/24"), perm("tcp", 8002, cidr="0.0.0.0/0"),
-                 perm("tcp", 8003, cidr="0.0.0.0/0"))  # fmt: skip
+    anywhere = [perm("tcp", port, cidr="0.0.0.0/0") for port in (8000, 8002, 8003, 8443)]
+    return group(ec2, "web", *anywhere, perm("tcp", 8001, cidr="10.99.0.0/24"))
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,23 @@ def web(ec2: Any, image_id: str, key: tuple[str, Path], web_group: str) -> Machi
     serve(m, 8000)
     serve(m, 8001)
     serve(m, 8002, "127.0.0.1")
+    tls = ("openssl req -x509 -newkey rsa:2048 -nodes -keyout /tmp/k.pem -out /tmp/c.pem "
+           "-days 1 -subj /CN=web 2>/dev/null; cd /tmp; nohup openssl s_server -accept 8443 "
+           "-cert /tmp/c.pem -key /tmp/k.pem -www </dev/null >/dev/null 2>&1 &")  # fmt: skip
+    m.ssh(tls)
+    m.ssh("for i in $(seq 50); do ss -Hltn | grep -q ':8443 ' && exit 0; sleep 0.1; done")
     return m
+
+
+def changed(cloud: Server, action: Callable[[], object]) -> None:
+    """Do ``action`` (a security group change), then wait until the kernel's table
+    follows it."""
+    before = listing(cloud.prefix)
+    action()
+    deadline = time.monotonic() + 10
+    while listing(cloud.prefix) == before:
+        assert time.monotonic() < deadline, "the firewall did not follow"
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +165,20 @@ class TestFromHost:
         assert report.verdict.ok, report.text()
         assert "sshd" in report.verdict.summary
 
+    def test_tls_on_a_plain_request(self, cloud: Server, web: Machine) -> None:
+        """A TLS server (openssl s_server on 8443) asked in plain HTTP: blocked at the
+        answer, fix: speak HTTPS."""
+        report = reach(cloud, web.instance_id, 8443)
+        assert report.verdict.layer == "answer", report.text()
+        assert "TLS" in report.verdict.summary
+        assert f"https://{web.ip}:8443/" in (report.verdict.fix or "")
+
+    def test_by_address(self, cloud: Server, web: Machine) -> None:
+        """The target may be the instance's address."""
+        report = reach(cloud, web.ip, 8000)
+        assert report.verdict.layer == "none", report.text()
+        assert web.instance_id in " ".join(layer(report, "instance").evidence)
+
     def test_unknown_instance(self, cloud: Server) -> None:
         """An instance id the cloud never had: blocked at the instance layer."""
         report = reach(cloud, "i-0123456789abcdef0", 80)
@@ -166,17 +197,31 @@ class TestFromInstance:
         assert report.verdict.layer == "none", report.text()
         assert "same VPC" in " ".join(layer(report, "route").evidence)
 
+    def test_group_source_rule(
+        self, cloud: Server, ec2: Any, web: Machine, web_group: str, client: Any
+    ) -> None:
+        """A rule admitting 8001 from the client's group: the client is admitted by that
+        rule (its id named); the host, not a member, is still refused."""
+        machine, gid = client
+        made: dict[str, Any] = {}
+
+        def authorize() -> None:
+            made.update(ec2.authorize_security_group_ingress(
+                GroupId=web_group, IpPermissions=[perm("tcp", 8001, group=gid)]))  # fmt: skip
+
+        changed(cloud, authorize)
+        rule_id = made["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        report = reach(cloud, web.instance_id, 8001, machine.instance_id)
+        assert report.verdict.layer == "none", report.text()
+        assert rule_id in " ".join(layer(report, "security-group").evidence)
+        assert reach(cloud, web.instance_id, 8001).verdict.layer == "security-group"
+
     def test_revoked_egress(self, cloud: Server, ec2: Any, web: Machine, client: Any) -> None:
         """The client's group lost its egress rule: blocked at egress, with the authorize
         command for the client's group and the web's address."""
         machine, gid = client
-        chain = f"out_{machine.instance_id.replace('-', '_')}"
-        before = listing(cloud.prefix)
-        ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=[perm("-1", cidr="0.0.0.0/0")])
-        deadline = time.monotonic() + 10  # the firewall follows the store within moments
-        while listing(cloud.prefix) == before:
-            assert time.monotonic() < deadline, f"{chain} did not change"
-            time.sleep(0.05)
+        revoke = [perm("-1", cidr="0.0.0.0/0")]
+        changed(cloud, lambda: ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=revoke))
         report = reach(cloud, web.instance_id, 8000, machine.instance_id)
         assert report.verdict.layer == "egress", report.text()
         fix = report.verdict.fix or ""
@@ -201,6 +246,14 @@ class TestFromInstance:
         report = reach(cloud, web.instance_id, 8000, far)
         assert report.verdict.layer == "route", report.text()
         assert "different VPCs" in report.verdict.summary
+        eip = ec2.allocate_address(Domain="vpc")
+        ec2.associate_address(AllocationId=eip["AllocationId"], InstanceId=web.instance_id)
+        assert "Elastic IP" in (reach(cloud, web.instance_id, 8000, far).verdict.fix or "")
+        deadline = time.monotonic() + 15  # the Elastic IP table follows within moments
+        while (via := reach(cloud, eip["PublicIp"], 8000, far)).verdict.layer != "none":
+            assert time.monotonic() < deadline, via.text()
+            time.sleep(0.2)
+        assert "allowed across VPCs" in " ".join(layer(via, "route").evidence)
 
 
 class TestStates:

@@ -4,7 +4,12 @@ and the verdicts decided from facts."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
+import pytest
+import typer
+
+from pocketcloud.cli.explain_reach import reach
 from pocketcloud.explain import answers, rules
 from pocketcloud.explain.facts import parse_ss
 from pocketcloud.explain.findings import (
@@ -274,3 +279,33 @@ class TestVerdicts:
         route = RouteCheck(False, ("vpc-1 vs vpc-2",), "different VPCs", "use the Elastic IP")
         report = decide(replace(GOOD, route=route))
         assert (report.verdict.layer, report.verdict.fix) == ("route", "use the Elastic IP")
+
+    def test_plain_http_on_https_port(self) -> None:
+        """Plain HTTP answering on 443: blocked at the answer (a browser speaks TLS there)."""
+        facts = replace(
+            GOOD,
+            port=443,
+            listeners=(Listener(ANY, 443, "python3", 9),),
+            answer=Answer("http", 200, "", "HTTP/1.1 200 OK"),
+        )
+        report = decide(facts)
+        assert report.verdict.layer == "answer"
+        assert "http://10.0.0.9:443/" in (report.verdict.fix or "")
+
+
+class TestCommand:
+    """The CLI's argument checks (before anything is read)."""
+
+    def test_usage(self, tmp_path: Path) -> None:
+        """A port that is no number, or too many words: exit 2 with the usage."""
+        for args in (["i-1", "http"], ["i-1", "80", "extra"], []):
+            with pytest.raises(typer.Exit) as raised:
+                reach(args, None, False, tmp_path)
+            assert raised.value.exit_code == 2
+
+    def test_no_cloud(self, tmp_path: Path) -> None:
+        """A state directory without a cloud: exit 2, nothing created."""
+        with pytest.raises(typer.Exit) as raised:
+            reach(["i-1", "80"], None, False, tmp_path)
+        assert raised.value.exit_code == 2
+        assert list(tmp_path.iterdir()) == []

@@ -17,7 +17,7 @@ Finding = tuple[bool | None, list[str], str, str | None]
 _STATUS = re.compile(rb"^HTTP/\d(?:\.\d)? (\d{3})")
 _SERVER = re.compile(rb"^server:\s*(.+?)\r?$", re.IGNORECASE | re.MULTILINE)
 _RELEASE = re.compile(rb"^x-pocketcloud-release:\s*(.+?)\r?$", re.IGNORECASE | re.MULTILINE)
-_TLS_PORTS = (443, 8443)
+HTTPS_PORT = 443
 
 
 def classify(banner: bytes, reply: bytes) -> Answer:
@@ -84,10 +84,18 @@ def _http(f: Facts, a: Answer) -> Finding:
     if "plain HTTP request was sent to HTTPS port" in a.body:
         fix = f"use https://{f.host_header}:{f.port}/"
         return False, ev, f"port {f.port} speaks TLS (HTTPS), the request was plain HTTP", fix
+    if f.port == HTTPS_PORT:
+        fix = f"use http://{f.host_header}:{f.port}/ (or serve TLS on {f.port})"
+        return False, ev, f"port {f.port} (HTTPS's port) answers plain HTTP, not TLS", fix
     if 200 <= a.status < 400:
         return True, ev, a.detail, None
     if a.status == 404:
         return True, ev, f"the server answers, but {a.status} Not Found for /", None
+    return _http_error(f, a, ev)
+
+
+def _http_error(f: Facts, a: Answer, ev: list[str]) -> Finding:
+    """An error status: Django's DisallowedHost, nginx without its upstream, or another."""
     if a.status == 400 and ("DisallowedHost" in a.body or "Bad Request (400)" in a.body):
         fix = (
             f"add {f.host_header!r} to ALLOWED_HOSTS in settings.py (or the environment "

@@ -78,6 +78,33 @@ def _by_app(db: sqlite3.Connection, app: str) -> Instance | None:
     return _instance(db, rows[0][0]) if rows else None
 
 
+def _by_address(db: sqlite3.Connection, address: str) -> Instance | None:
+    """The instance with this private address (a live one first) or this Elastic IP."""
+    row = (
+        db.execute(
+            "SELECT instance_id FROM instances WHERE private_ip = ?"
+            " ORDER BY state = 'terminated', launch_time DESC",
+            (address,),
+        ).fetchone()
+        or db.execute(
+            "SELECT instance_id FROM addresses WHERE public_ip = ? AND instance_id IS NOT NULL",
+            (address,),
+        ).fetchone()
+    )
+    return _instance(db, row[0]) if row else None
+
+
+def _target(db: sqlite3.Connection, target: str) -> Instance | None:
+    """An instance id, an instance's address, or a deployed app's name."""
+    if target.startswith("i-"):
+        return _instance(db, target)
+    try:
+        ipaddress.ip_address(target)
+    except ValueError:
+        return _by_app(db, target)
+    return _by_address(db, target)
+
+
 def _domain(app: str) -> str | None:
     """The first name of the app's record on this machine, if there is one."""
     from pocketcloud.deploy.apps import apps_dir  # noqa: PLC0415
@@ -117,7 +144,7 @@ def _host_route(prefix: str, target: Instance) -> RouteCheck:
     )
 
 
-def _route(prefix: str, source: Source, target: Instance) -> RouteCheck:
+def _route(prefix: str, source: Source, target: Instance, via_eip: bool) -> RouteCheck:
     if source.kind == "host":
         return _host_route(prefix, target)
     if source.kind == "cidr":
@@ -130,6 +157,12 @@ def _route(prefix: str, source: Source, target: Instance) -> RouteCheck:
             ),
             f"{source.text} cannot reach this machine's instances; rules evaluated as if",
         )
+    return _instance_route(source, target, via_eip)
+
+
+def _instance_route(source: Source, target: Instance, via_eip: bool) -> RouteCheck:
+    """From another instance: it exists and runs, and is in the target's VPC (VPCs are
+    isolated; flows to an Elastic IP cross them)."""
     src = source.instance
     if src is None:
         return RouteCheck(
@@ -148,6 +181,8 @@ def _route(prefix: str, source: Source, target: Instance) -> RouteCheck:
     ev = (f"{src.instance_id} in {src.vpc_id}, {target.instance_id} in {target.vpc_id}",)
     if src.vpc_id == target.vpc_id:
         return RouteCheck(True, (*ev, "same VPC: routed directly"))
+    if via_eip:
+        return RouteCheck(True, (*ev, f"to the Elastic IP {target.public_ip}: allowed across VPCs"))
     eip = (
         f"; its Elastic IP {target.public_ip} is reachable from other VPCs"
         if target.public_ip
@@ -263,14 +298,15 @@ def gather(root: Path, target: str, port: int, source: str | None) -> Facts:
     """Every fact about one connection (reads the store, runs nft, ip, ss, one request)."""
     prefix = load_settings(Paths(root)).prefix
     with closing(_connect(root)) as db:
-        inst = _instance(db, target) if target.startswith("i-") else _by_app(db, target)
+        inst = _target(db, target)
         src = _source(db, source)
         if inst is None or inst.state != "running":
             return Facts(target, port, src, inst)
-        host = (_domain(inst.app) if inst.app and not target.startswith("i-") else None) or (
-            inst.private_ip
-        )
-        route = _route(prefix, src, inst)
+        by_name = inst.app == target
+        via_eip = target == inst.public_ip  # asked by its Elastic IP: connect to that
+        dest = target if via_eip else inst.private_ip
+        host = (_domain(inst.app) if inst.app and by_name else None) or dest
+        route = _route(prefix, src, inst, via_eip)
         listed = run(["nft", "list", "table", "inet", firewall.table(prefix)], check=False)
         table = rules.parse_listing(listed.stdout.decode())
         address = src.address or HOST_ADDRESS
@@ -281,6 +317,6 @@ def gather(root: Path, target: str, port: int, source: str | None) -> Facts:
             egress = _check(db, table, src.instance, packet, "out")
     listeners = _listeners(_netns(prefix, inst.instance_id))
     netns = _netns(prefix, src.instance.instance_id) if src.instance is not None else None
-    answer = probe.send(inst.private_ip, port, host, netns)
+    answer = probe.send(dest, port, host, netns)
     upstream = _upstream(listeners or (), inst.app)
     return Facts(target, port, src, inst, host, route, ingress, egress, listeners, answer, upstream)

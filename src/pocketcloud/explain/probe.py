@@ -51,6 +51,16 @@ else:
             out.update(error=str(e))
         out["reply"] = base64.b64encode(reply).decode()
     s.close()
+    if not got and not reply:  # silent to plain HTTP: does it speak TLS?
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        try:
+            with socket.create_connection((ip, port), timeout=2) as raw:
+                with ctx.wrap_socket(raw, server_hostname=host) as tls:
+                    out["tls"] = tls.version() or "TLS"
+        except (OSError, ValueError):
+            pass
 print(json.dumps(out))
 """
 
@@ -68,6 +78,8 @@ def send(ip: str, port: int, host: str, netns: str | None = None) -> Answer:
         return Answer("error", detail=got.stderr.decode().strip()[-200:])
     if out["kind"] != "ok":
         return Answer(out["kind"], detail=out["error"])
+    if out.get("tls"):
+        return Answer("tls", detail=f"no answer to plain HTTP; a {out['tls']} handshake succeeds")
     answer = classify(base64.b64decode(out["banner"]), base64.b64decode(out["reply"]))
     if answer.kind == "closed" and out["error"]:
         return Answer("closed", detail=out["error"])
