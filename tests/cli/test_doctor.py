@@ -21,6 +21,7 @@ from pocketcloud.cli.main import expected_failure
 from pocketcloud.doctor import checks
 from pocketcloud.doctor.checks import TOOLS
 from pocketcloud.errors import ClientError
+from pocketcloud.host.cgroups import CONTROLLERS
 from pocketcloud.host.run import HostError, run
 from tests.conftest import BIN, Server, make_server
 
@@ -234,7 +235,7 @@ def _facts(**changes: object) -> checks.Facts:
         max_user_namespaces=15000,
         subuid="root:100000:65536\n",
         subgid="root:100000:65536\n",
-        cgroup_controllers=frozenset(checks.CONTROLLERS),
+        cgroup_controllers=frozenset(CONTROLLERS),
         cgroup2_only=False,
         state=checks.StateDir(Path("/var/lib/pocketcloud"), True, 0o40711, 0),
         image_cached=True,

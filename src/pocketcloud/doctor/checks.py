@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SHIFT = 100000  # host uid of root inside an instance (host.runtime.SHIFT)
-ID_RANGE = 65536
-CONTROLLERS = ("cpu", "memory", "pids")  # host.cgroups.CONTROLLERS
+from pocketcloud.host.cgroups import CONTROLLERS
+from pocketcloud.host.images import UID_COUNT as ID_RANGE
+from pocketcloud.host.images import UID_SHIFT as SHIFT
+
 USERXATTR_KERNEL = (5, 11)  # overlayfs mounted in a user namespace needs `userxattr`
 
 

@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 
 from pocketcloud.config import Settings
-from pocketcloud.doctor.checks import CONTROLLERS, SHIFT, TOOLS, Facts, PortProbe, StateDir
+from pocketcloud.doctor.checks import TOOLS, Facts, PortProbe, StateDir
 from pocketcloud.host import daemon
 from pocketcloud.host import images as host_images
+from pocketcloud.host.cgroups import CONTROLLERS
+from pocketcloud.host.images import UID_SHIFT as SHIFT
 from pocketcloud.host.network import GATEWAY
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
