@@ -278,6 +278,17 @@ class TestCloudState:
         assert "`pocketcloud init`" in done.stdout
         assert "`pocketcloud up`" in done.stdout
 
+    def test_unreadable(self, tmp_path: Path) -> None:
+        """A state database that cannot be read is one line and exit 1, no traceback."""
+        (tmp_path / "pocketcloud.db").write_bytes(b"not a database" * 100)
+        done = subprocess.run(
+            [str(BIN / "pocketcloud"), "explain", "iam", "--state-dir", str(tmp_path)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 1
+        assert f"cannot read {tmp_path / 'pocketcloud.db'}" in done.stderr
+        assert "Traceback" not in done.stderr
+
     def test_down(self, tmp_path: Path) -> None:
         """A cloud initialized but not started: up; no instance: how to launch one."""
         stopped = make_server(tmp_path)

@@ -32,7 +32,12 @@ def topic(words: list[str], lang: str | None, as_json: bool, root: Path) -> None
     except ValueError as error:
         typer.echo(message(chosen, "runserver.invalid", error=error), err=True)
         raise typer.Exit(2) from error
-    answer = topics.render(question, live.gather(root, topics.needs(question)), chosen)
+    try:
+        facts = live.gather(root, topics.needs(question))
+    except live.LiveError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    answer = topics.render(question, facts, chosen)
     if as_json:
         typer.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -56,6 +56,10 @@ _PROCESS = re.compile(r'\("([^"]*)",pid=(\d+)')
 _CHAIN = re.compile(r"^\tchain (\S+) \{\n(.*?)^\t\}", re.MULTILINE | re.DOTALL)
 
 
+class LiveError(RuntimeError):
+    """The cloud's state cannot be read (not root, a damaged database)."""
+
+
 def parse_ss(text: str) -> tuple[Socket, ...]:
     """Listening sockets from ``ss -Hltnp`` (or ``-Hlunp``) output (pure)."""
     found = []
@@ -105,10 +109,15 @@ def gather(root: Path, needs: Needs) -> Facts:
     paths = Paths(root)
     if not paths.database.exists():
         return Facts(Cloud(str(root), "missing"))
-    db = sqlite3.connect(f"file:{paths.database}?mode=ro", uri=True, timeout=10)
+    try:
+        db = sqlite3.connect(f"file:{paths.database}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error as exc:
+        raise LiveError(f"cannot read {paths.database}: {exc} (as root it can)") from exc
     db.row_factory = sqlite3.Row
     try:
         return _gather(paths, db, needs)
+    except sqlite3.Error as exc:
+        raise LiveError(f"cannot read {paths.database}: {exc}") from exc
     finally:
         db.close()
 
@@ -119,7 +128,8 @@ def _gather(paths: Paths, db: sqlite3.Connection, needs: Needs) -> Facts:
     instances = tuple(_instances(paths, db, cloud.prefix, needs.sockets and up))
     chains: dict[str, tuple[str, ...]] = {}
     if needs.chains and up:
-        chains = parse_chains(firewall.listing(cloud.prefix))
+        with contextlib.suppress(HostError):  # no nft here: no chains to show
+            chains = parse_chains(firewall.listing(cloud.prefix))
     users: tuple[User, ...] = ()
     profile: Profile | None = None
     if needs.iam:

@@ -58,7 +58,8 @@ MESSAGES: dict[str, str] = {
     "for HTTP on one address and port. It is for development; `pocketcloud deploy` serves "
     "with gunicorn behind nginx instead.",
     "runserver.addr.all": "{given:<9} = {address}: every address of the instance (its "
-    "private address, its public address, 127.0.0.1), so other machines can connect",
+    "private address and 127.0.0.1; what is sent to its public address arrives on the "
+    "private one), so other machines can connect",
     "runserver.addr.default": "(no address) = 127.0.0.1: runserver's default. Loopback "
     "only: just the instance itself can connect, nothing outside ever reaches it - "
     "write 0:{port} to listen on every address",

@@ -57,8 +57,9 @@ MESSAGES: dict[str, str] = {
     "runserver.intro": "Django의 개발 서버입니다. 프로젝트를 실행하고 주소 하나와 포트 하나에서 "
     "HTTP를 리스닝합니다. 개발용이며, `pocketcloud deploy`는 대신 nginx 뒤의 gunicorn으로 "
     "서비스합니다.",
-    "runserver.addr.all": "{given:<9} = {address}: 인스턴스의 모든 주소 (사설 주소, 공인 "
-    "주소, 127.0.0.1). 그래서 다른 컴퓨터에서도 접속할 수 있습니다",
+    "runserver.addr.all": "{given:<9} = {address}: 인스턴스의 모든 주소 (사설 주소와 "
+    "127.0.0.1. 공인 주소로 보낸 것은 사설 주소로 도착합니다). 그래서 다른 컴퓨터에서도 "
+    "접속할 수 있습니다",
     "runserver.addr.default": "(주소 없음) = 127.0.0.1: runserver의 기본값. 루프백 전용이라 "
     "인스턴스 자신만 접속할 수 있고, 밖에서는 절대 닿지 않습니다 - 모든 주소에서 "
     "리스닝하게 하려면: runserver 0:{port}",
