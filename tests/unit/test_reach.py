@@ -189,6 +189,14 @@ class TestVerdicts:
             " --protocol tcp --port 8000 --cidr 169.254.1.1/32"
         )
 
+    def test_no_rule_and_wrong_port(self) -> None:
+        """No rule admits a port nothing listens on either: the verdict says both."""
+        facts = replace(GOOD, port=8080, ingress=RuleCheck(True, False, chain="in_i_1"))
+        report = decide(facts)
+        assert report.verdict.layer == "security-group"
+        assert "nothing listens on 8080" in report.verdict.summary
+        assert "8000 (python3)" in " ".join(report.layers[2].evidence)
+
     def test_cidr_source_fix(self) -> None:
         """From a CIDR, the authorize command names that CIDR."""
         facts = replace(

@@ -14,7 +14,9 @@ import json
 import re
 import sqlite3
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from pocketcloud.config import Paths, load_settings
 from pocketcloud.explain import probe, rules
@@ -101,19 +103,31 @@ def _target(db: sqlite3.Connection, target: str) -> Instance | None:
     try:
         ipaddress.ip_address(target)
     except ValueError:
-        return _by_app(db, target)
-    return _by_address(db, target)
+        pass
+    else:
+        return _by_address(db, target)
+    found = _by_app(db, target)
+    recorded = _record(target).get("instance_id")
+    if found is None and isinstance(recorded, str):  # deployed, but the tag is gone
+        found = _instance(db, recorded)
+        return replace(found, app=target) if found else None
+    return found
+
+
+def _record(app: str) -> dict[str, Any]:
+    """The app's record on this machine ({} if none): its names and instance."""
+    from pocketcloud.deploy.apps import apps_dir  # noqa: PLC0415
+
+    try:
+        found = json.loads((apps_dir() / f"{app}.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _domain(app: str) -> str | None:
     """The first name of the app's record on this machine, if there is one."""
-    from pocketcloud.deploy.apps import apps_dir  # noqa: PLC0415
-
-    try:
-        record = json.loads((apps_dir() / f"{app}.json").read_text())
-    except (OSError, ValueError):
-        return None
-    names = record.get("names") or []
+    names = _record(app).get("names") or []
     return str(names[0]) if names else None
 
 

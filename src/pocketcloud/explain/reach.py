@@ -80,7 +80,8 @@ def _authorize(f: Facts) -> str:
 def _rules(f: Facts) -> Finding:
     c, i = f.ingress, f.instance
     assert i is not None
-    who = f"tcp/{f.port} from {f.source.address}"
+    peer = f.source.text if f.source.kind == "cidr" else f.source.address
+    who = f"tcp/{f.port} from {peer}"
     if c is None or not c.loaded:
         missing = (
             f"{i.instance_id} has no chain in the loaded firewall table (reading it needs root)"
@@ -99,7 +100,11 @@ def _rules(f: Facts) -> Finding:
             None,
         )
     ev = [f"no rule of {groups} admits {who} (chain {c.chain} ends in drop)"]
-    return False, ev, f"no security group rule admits {who}", _authorize(f)
+    summary = f"no security group rule admits {who}"
+    if f.listeners is not None and not any(li.port == f.port for li in f.listeners):
+        ev.append(f"also: nothing listens on tcp/{f.port}; listening: {_ports(f.listeners)}")
+        summary += f" (and nothing listens on {f.port}: wrong port?)"
+    return False, ev, summary, _authorize(f)
 
 
 def _egress(f: Facts) -> Finding:
@@ -128,6 +133,12 @@ def _describe(listener: Listener) -> str:
     return f"{listener.address}:{listener.port} {who}"
 
 
+def _ports(listeners: tuple[Listener, ...]) -> str:
+    """The listening ports and their processes, once each: "22 (sshd), 80 (nginx)"."""
+    by_port = sorted({li.port: li for li in listeners}.values(), key=lambda li: li.port)
+    return ", ".join(f"{li.port} ({li.process or '?'})" for li in by_port) or "nothing"
+
+
 def _listener(f: Facts) -> Finding:
     if f.listeners is None:
         return None, ["could not look inside the instance (needs root)"], "", None
@@ -148,8 +159,7 @@ def _listener(f: Facts) -> Finding:
             f"the instance (runserver without 0: listens on 127.0.0.1 only)"
         )
         return False, ev, summary, fix
-    others = sorted({li.port: li for li in f.listeners}.values(), key=lambda li: li.port)
-    listed = ", ".join(f"{li.port} ({li.process or '?'})" for li in others) or "nothing"
+    listed = _ports(f.listeners)
     ev = [f"nothing listens on tcp/{f.port}; listening: {listed}"]
     fix = (
         f"start the server on port {f.port} bound to 0.0.0.0 (e.g. `./manage.py runserver "
