@@ -85,30 +85,31 @@ class TestDoctor:
         assert "✓ nft" in result.stdout
         assert f"{cloud.state_dir} has mode 0711" in result.stdout
 
-    @pytest.mark.parametrize("tool", NEEDED)
+    @pytest.mark.parametrize("tool", [tool.name for tool in TOOLS])
     def test_missing_tool(self, cloud: Server, tool: str, tmp_path: Path) -> None:
-        """Without one tool on the PATH, doctor prints one line naming it and the apt-get
-        line that installs it, and exits non-zero (debootstrap: with no image built yet)."""
-        path = _path_without(tool, tmp_path / "bin")
-        empty_cache = tmp_path / "images"
-        empty_cache.mkdir()
-        result = _pocketcloud(cloud, "doctor", path=path, POCKETCLOUD_IMAGE_CACHE=str(empty_cache))
+        """Without one tool on the PATH, doctor prints one line naming it, why it matters
+        and its fix, and exits non-zero. The tool is in fact installed on this machine, so
+        the fix puts its folder on the PATH first, then names the package."""
+        result = _pocketcloud(cloud, "doctor", path=_path_without(tool, tmp_path / "bin"))
         assert result.returncode == 1, result.stdout
+        folder = Path(shutil.which(tool) or "").parent
         assert _failures(result) == [
-            f"✗ {tool} not found on the PATH — {_why(tool)}. Fix: apt-get install {PACKAGES[tool]}"
+            f"✗ {tool} not found on the PATH — {_why(tool)}. Fix: "
+            f'export PATH="$PATH:{folder}" ({folder / tool} is installed, off the PATH; '
+            f"`su -` sets a full PATH) — else apt-get install {PACKAGES[tool]}"
         ]
         assert "Traceback" not in result.stdout + result.stderr
 
-    def test_debootstrap_is_a_warning_once_the_image_is_built(
-        self, cloud: Server, tmp_path: Path
-    ) -> None:
-        """With the image already in the cache, a missing debootstrap is only a warning."""
+    def test_debootstrap_where_the_image_build_looks(self, cloud: Server, tmp_path: Path) -> None:
+        """debootstrap off the PATH is still found where the image build looks for it
+        (/usr/sbin): no failure, as no image build would fail (the case of a machine
+        without it at all: TestChecks)."""
         path = _path_without("debootstrap", tmp_path / "bin")
-        result = _pocketcloud(cloud, "doctor", path=path)
+        empty_cache = tmp_path / "images"
+        empty_cache.mkdir()
+        result = _pocketcloud(cloud, "doctor", path=path, POCKETCLOUD_IMAGE_CACHE=str(empty_cache))
         assert result.returncode == 0, result.stdout
-        (line,) = _failures(result)
-        assert line.startswith("! debootstrap not found")
-        assert line.endswith("Fix: apt-get install debootstrap")
+        assert f"✓ debootstrap ({shutil.which('debootstrap')})" in result.stdout
 
     def test_state_dir_mode(self, cloud: Server) -> None:
         """A state directory of mode 0700 is one line with the chmod that fixes it."""
@@ -164,9 +165,9 @@ class TestBeforeStart:
         """`up` on a machine without nft prints the finding, starts nothing, no traceback."""
         result = _pocketcloud(cloud, "up", path=_path_without("nft", tmp_path / "bin"))
         assert result.returncode == 1
-        assert _failures(result) == [
-            f"✗ nft not found on the PATH — {_why('nft')}. Fix: apt-get install nftables"
-        ]
+        (line,) = _failures(result)
+        assert line.startswith(f"✗ nft not found on the PATH — {_why('nft')}. Fix: ")
+        assert line.endswith("apt-get install nftables")
         assert "Traceback" not in result.stdout + result.stderr
         assert not (cloud.state_dir / "pocketcloud.pid").exists()
 
@@ -174,7 +175,8 @@ class TestBeforeStart:
         """`serve` checks too: the same one line, exit 1."""
         result = _pocketcloud(cloud, "serve", path=_path_without("nft", tmp_path / "bin"))
         assert result.returncode == 1
-        assert "Fix: apt-get install nftables" in result.stdout
+        assert "✗ nft not found on the PATH" in result.stdout
+        assert "apt-get install nftables" in result.stdout
         assert "Traceback" not in result.stdout + result.stderr
 
     def test_up_warns_but_starts_without_rsync(self, cloud: Server, tmp_path: Path) -> None:
@@ -195,7 +197,9 @@ class TestNoTraceback:
         result = _pocketcloud(cloud, "down", path=_path_without("nft", tmp_path / "bin"))
         assert result.returncode == 1
         assert "Traceback" not in result.stdout + result.stderr
-        assert result.stderr.strip() == "nft not found on the PATH: apt-get install nftables"
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith('nft not found on the PATH: export PATH="$PATH:/usr/sbin"')
+        assert line.endswith("else apt-get install nftables")
 
     def test_debug_shows_the_traceback(self, cloud: Server, tmp_path: Path) -> None:
         """--debug (or POCKETCLOUD_DEBUG=1) shows the traceback of the same failure."""
@@ -296,6 +300,34 @@ class TestChecks:
         assert [f.check for f in checks.blocking(found)] == ["nft", "rsync", "state-mode"]
         assert [f.check for f in checks.blocking(found, serving=True)] == ["nft"]
 
+    def test_tool_not_installed_at_all(self) -> None:
+        """A tool nowhere on the machine: the apt-get line of its package; one installed
+        off the PATH: the PATH that has it."""
+        (line,) = _lines(_facts(tools=_facts().tools | {"nft": None}))
+        assert line == (
+            "✗ nft not found on the PATH — security groups are nftables rules on this host. "
+            "Fix: apt-get install nftables"
+        )
+        (off,) = _lines(
+            _facts(tools=_facts().tools | {"nft": None}, elsewhere={"nft": "/usr/sbin/nft"})
+        )
+        assert 'Fix: export PATH="$PATH:/usr/sbin" (/usr/sbin/nft is installed' in off
+
+    def test_debootstrap(self) -> None:
+        """No debootstrap and no image built: it blocks doctor (not a server: images are
+        built at the first launch); with the image built: a warning."""
+        tools = _facts().tools | {"debootstrap": None}
+        (line,) = _lines(_facts(tools=tools, image_cached=False))
+        assert line == (
+            "✗ debootstrap not found on the PATH — it builds the instance image (debian-12) "
+            "at the first launch. Fix: apt-get install debootstrap"
+        )
+        found = checks.diagnose(_facts(tools=tools, image_cached=False))
+        assert [f.check for f in checks.blocking(found)] == ["debootstrap"]
+        assert checks.blocking(found, serving=True) == []
+        (warning,) = _lines(_facts(tools=tools))
+        assert warning.startswith("! debootstrap not found on the PATH")
+
     def test_port_of_this_cloud(self) -> None:
         """A taken port is fine when this cloud's own server holds it."""
         ours = checks.PortProbe("API", "127.0.0.1", 4747, "Address already in use", 42)
@@ -312,8 +344,11 @@ class TestExpectedFailure:
         assert expected_failure(raised.value) == (
             "nft-of-nowhere not found on the PATH: `pocketcloud doctor` checks every prerequisite"
         )
-        missing = FileNotFoundError(2, "No such file or directory", "nft")
-        assert expected_failure(missing) == "nft not found on the PATH: apt-get install nftables"
+        missing = FileNotFoundError(2, "No such file or directory", "rsync")
+        line = expected_failure(missing)
+        assert line is not None
+        assert line.startswith("rsync not found on the PATH: ")
+        assert line.endswith("apt-get install rsync")
 
     def test_cloud_and_aws_errors(self) -> None:
         """A CloudError shows its AWS code; botocore's errors their message and a hint."""

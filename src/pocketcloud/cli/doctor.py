@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from pocketcloud.config import Paths, load_settings, state_dir
-from pocketcloud.doctor.checks import TOOLS, Finding, blocking, diagnose
-from pocketcloud.doctor.gather import gather
+from pocketcloud.doctor.checks import TOOLS, Finding, blocking, diagnose, install_fix
+from pocketcloud.doctor.gather import elsewhere, gather
 
 console = Console(soft_wrap=True, highlight=False)
 _COLOUR = {True: "green", False: "red"}
@@ -27,10 +27,10 @@ def findings(root: Path) -> list[Finding]:
 
 
 def install_hint(tool: str) -> str:
-    """What installs ``tool``: its package's apt-get line, else a pointer to doctor (pure)."""
+    """What makes ``tool`` found: its package's apt-get line or the PATH that has it."""
     packages = {t.name: t.package for t in TOOLS} | {"debootstrap": "debootstrap"}
     if tool in packages:
-        return f"apt-get install {packages[tool]}"
+        return install_fix(packages[tool], elsewhere(tool))
     return "`pocketcloud doctor` checks every prerequisite"
 
 

@@ -100,6 +100,8 @@ class Facts:
     state: StateDir
     image_cached: bool
     ports: tuple[PortProbe, ...] = field(default=())
+    #: where a tool missing from the PATH is installed all the same (/usr/sbin, ...)
+    elsewhere: Mapping[str, str] = field(default_factory=dict)
 
 
 def check_root(facts: Facts) -> Finding:
@@ -125,8 +127,22 @@ def check_tool(facts: Facts, tool: Tool) -> Finding:
         False,
         f"{tool.name} not found on the PATH",
         tool.why,
-        f"apt-get install {tool.package}",
+        install_fix(tool.package, facts.elsewhere.get(tool.name)),
         serve=tool.serve,
+    )
+
+
+def install_fix(package: str, elsewhere: str | None) -> str:
+    """The fix for a missing tool: install its package, or put where it is on the PATH.
+
+    Debian's ``su`` (without ``-``) keeps a PATH without /usr/sbin, where nft and ip live.
+    """
+    if elsewhere is None:
+        return f"apt-get install {package}"
+    folder = str(Path(elsewhere).parent)
+    return (
+        f'export PATH="$PATH:{folder}" ({elsewhere} is installed, off the PATH; '
+        f"`su -` sets a full PATH) — else apt-get install {package}"
     )
 
 
@@ -142,7 +158,7 @@ def check_debootstrap(facts: Facts) -> Finding:
         False,
         "debootstrap not found on the PATH",
         why,
-        "apt-get install debootstrap",
+        install_fix("debootstrap", facts.elsewhere.get("debootstrap")),
         blocks=not facts.image_cached,
         serve=False,
     )

@@ -22,14 +22,18 @@ from pocketcloud.host.images import UID_SHIFT as SHIFT
 from pocketcloud.host.network import GATEWAY
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+BUILD_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 PORT_WAIT = 1.0  # seconds a taken port is tried again
 
 
 def gather(root: Path, settings: Settings) -> Facts:
     """The facts about this machine, its PATH and the cloud in ``root`` (reads only)."""
     server = daemon.liveness(root / "pocketcloud.pid").running_pid
-    tools = {tool.name: shutil.which(tool.name) for tool in TOOLS}
-    tools["debootstrap"] = shutil.which("debootstrap")
+    names = [tool.name for tool in TOOLS] + ["debootstrap"]
+    tools = {name: shutil.which(name) for name in names}
+    # the image build looks debootstrap up in a PATH of its own (host.images._ENV)
+    tools["debootstrap"] = tools["debootstrap"] or shutil.which("debootstrap", path=BUILD_PATH)
     return Facts(
         euid=os.geteuid(),
         tools=tools,
@@ -45,7 +49,13 @@ def gather(root: Path, settings: Settings) -> Facts:
         state=state_facts(root),
         image_cached=_image_cached(),
         ports=tuple(_probe(*wanted, server) for wanted in server_addresses(settings)),
+        elsewhere={name: found for name in names if not tools[name] and (found := elsewhere(name))},
     )
+
+
+def elsewhere(tool: str) -> str | None:
+    """Where ``tool`` is installed in the system's usual folders, whatever the PATH."""
+    return shutil.which(tool, path=SYSTEM_PATH)
 
 
 def server_addresses(settings: Settings) -> list[tuple[str, str, int, bool]]:
