@@ -45,10 +45,19 @@ def serve(m: Machine, port: int, bind: str = "0.0.0.0") -> None:  # noqa: S104
     m.ssh(f"for i in $(seq 50); do ss -Hltn | grep -q ':{port} ' && exit 0; sleep 0.1; done")
 
 
+#: a stand-in for Django's manage.py: ``runserver PORT`` listens on 127.0.0.1 only, as
+#: Django's does without ``0:``
+MANAGE = """import http.server, sys
+port = int(sys.argv[2])
+server = http.server.HTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler)
+server.serve_forever()
+"""
+
+
 @pytest.fixture(scope="module")
 def web_group(ec2: Any) -> str:
     """The web instance's group (8000, 8002, 8003 from anywhere; 8001 from 10.99.0.0/24)."""
-    anywhere = [perm("tcp", port, cidr="0.0.0.0/0") for port in (8000, 8002, 8003, 8443)]
+    anywhere = [perm("tcp", port, cidr="0.0.0.0/0") for port in (8000, 8002, 8003, 8004, 8443)]
     return group(ec2, "web", *anywhere, perm("tcp", 8001, cidr="10.99.0.0/24"))
 
 
@@ -64,6 +73,9 @@ def web(ec2: Any, image_id: str, key: tuple[str, Path], web_group: str) -> Machi
            "-cert /tmp/c.pem -key /tmp/k.pem -www </dev/null >/dev/null 2>&1 &")  # fmt: skip
     m.ssh(tls)
     m.ssh("for i in $(seq 50); do ss -Hltn | grep -q ':8443 ' && exit 0; sleep 0.1; done")
+    m.ssh(f"cat > /tmp/manage.py <<'EOF'\n{MANAGE}EOF")
+    m.ssh("cd /tmp; nohup python3 manage.py runserver 8004 </dev/null >/dev/null 2>&1 &")
+    m.ssh("for i in $(seq 50); do ss -Hltn | grep -q ':8004 ' && exit 0; sleep 0.1; done")
     return m
 
 
@@ -149,6 +161,15 @@ class TestFromHost:
         assert "127.0.0.1" in report.verdict.summary
         assert "python3" in report.verdict.summary
         assert "runserver 0:8002" in (report.verdict.fix or "")
+
+    def test_runserver_without_zero(self, cloud: Server, web: Machine) -> None:
+        """``manage.py runserver 8004`` (without 0:) listens on 127.0.0.1 only: blocked at
+        the listener, naming runserver, fix ``./manage.py runserver 0:8004``."""
+        report = reach(cloud, web.instance_id, 8004)
+        assert report.verdict.layer == "listener", report.text()
+        assert "runserver without 0" in report.verdict.summary
+        assert "`./manage.py runserver 0:8004`" in (report.verdict.fix or "")
+        assert "manage.py runserver 8004" in " ".join(layer(report, "listener").evidence)
 
     def test_nothing_listening(self, cloud: Server, web: Machine) -> None:
         """Wrong port: nothing listens on 8003; blocked at the listener, which lists the

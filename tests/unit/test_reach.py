@@ -226,6 +226,16 @@ class TestVerdicts:
         assert "127.0.0.1" in report.verdict.summary
         assert "./manage.py runserver 0:8000" in (report.verdict.fix or "")
 
+    def test_runserver_without_zero(self) -> None:
+        """Django's runserver 8000 (no 0:): named as such, fix `runserver 0:8000`."""
+        cmd = "/srv/venv/bin/python manage.py runserver 8000"
+        facts = replace(GOOD, listeners=(Listener("127.0.0.1", 8000, "python", 4, cmd),))
+        report = decide(facts)
+        assert report.verdict.layer == "listener"
+        assert "runserver without 0" in report.verdict.summary
+        assert "`./manage.py runserver 0:8000`" in (report.verdict.fix or "")
+        assert cmd in " ".join(report.layers[4].evidence)
+
     def test_instance_address_is_reachable(self) -> None:
         """A server bound to the instance's own address is reachable."""
         facts = replace(GOOD, listeners=(Listener("10.0.0.9", 8000, "python", 4),))

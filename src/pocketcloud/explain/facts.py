@@ -285,9 +285,20 @@ def parse_ss(text: str) -> tuple[Listener, ...]:
     return tuple(out)
 
 
+def _command(pid: int | None) -> str:
+    """A process's command line (from the host's /proc), "" if unreadable."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes() if pid else b""
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()[:200]
+
+
 def _listeners(netns: str) -> tuple[Listener, ...] | None:
     got = run(["ip", "netns", "exec", netns, "ss", "-Hltnp"], check=False)
-    return parse_ss(got.stdout.decode()) if got.returncode == 0 else None
+    if got.returncode != 0:
+        return None
+    return tuple(replace(li, command=_command(li.pid)) for li in parse_ss(got.stdout.decode()))
 
 
 def _upstream(listeners: tuple[Listener, ...], app: str | None) -> str | None:
@@ -331,6 +342,8 @@ def gather(root: Path, target: str, port: int, source: str | None) -> Facts:
             egress = _check(db, table, src.instance, packet, "out")
     listeners = _listeners(_netns(prefix, inst.instance_id))
     netns = _netns(prefix, src.instance.instance_id) if src.instance is not None else None
-    answer = probe.send(dest, port, host, netns)
+    checks = (route.ok is not False, *(c.admitted or not c.loaded for c in (ingress, egress) if c))
+    # a request the firewall drops would only wait for its timeout: sent when it can pass
+    answer = probe.send(dest, port, host, netns) if all(checks) else None
     upstream = _upstream(listeners or (), inst.app)
     return Facts(target, port, src, inst, host, route, ingress, egress, listeners, answer, upstream)

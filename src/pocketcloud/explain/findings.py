@@ -61,6 +61,7 @@ class Listener:
     port: int
     process: str = ""
     pid: int | None = None
+    command: str = ""  # its command line, if read
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,8 @@ def _egress(f: Facts) -> Finding:
 
 def _describe(listener: Listener) -> str:
     who = f"{listener.process} (pid {listener.pid})" if listener.process else "unknown process"
-    return f"{listener.address}:{listener.port} {who}"
+    command = f": `{listener.command}`" if listener.command else ""
+    return f"{listener.address}:{listener.port} {who}{command}"
 
 
 def _ports(listeners: tuple[Listener, ...]) -> str:
@@ -148,6 +149,16 @@ def _listener(f: Facts) -> Finding:
     ev = [f"listening on {f.port}: {_describe(li)}" for li in on_port]
     if reachable:
         return True, ev, "", None
+    if on_port and "runserver" in on_port[0].command:
+        fix = (
+            f"run it as `./manage.py runserver 0:{f.port}` (0 = 0.0.0.0 = every address of "
+            "the instance; without it runserver listens on 127.0.0.1 only)"
+        )
+        summary = (
+            f"runserver listens on {on_port[0].address} only (runserver without 0): "
+            "unreachable from outside the instance"
+        )
+        return False, ev, summary, fix
     if on_port:
         bound = on_port[0].address
         fix = (
