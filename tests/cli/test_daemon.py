@@ -201,10 +201,10 @@ class TestLiveness:
 
     def test_zombie_and_dead(self) -> None:
         """A zombie or dead process is no server, though `kill -0` still finds a zombie."""
-        for state in ("Z", "X"):
+        for state, reason in (("Z", "pid 7 died, a zombie now"), ("X", "pid 7 died")):
             judged = daemon.judge(7, state, self.SERVE, None, "/", self.ROOT)
             assert not judged.running
-            assert judged.reason == f"pid 7 has died (state {state})"
+            assert judged.reason == reason
 
     def test_gone(self) -> None:
         """No /proc entry: gone."""

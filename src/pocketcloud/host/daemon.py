@@ -56,7 +56,7 @@ def judge(
     if state is None:
         return Liveness(pid, False, f"pid {pid} is gone")
     if state in ("Z", "X"):
-        return Liveness(pid, False, f"pid {pid} has died (state {state})")
+        return Liveness(pid, False, f"pid {pid} died" + (", a zombie now" if state == "Z" else ""))
     if not _is_serve(args):
         return Liveness(pid, False, f"pid {pid} is not a pocketcloud server")
     if Path(cwd, _state_arg(args) or env_home or str(DEFAULT_HOME)).resolve() != root.resolve():
