@@ -134,11 +134,14 @@ class TestTopics:
         for topic in ("port", "listening"):
             out = text(cloud, topic, lang=lang)
             assert f"{web.instance_id} ({web.ip}):" in out
-            assert "0.0.0.0:22  sshd (pid " in out
-            assert "0.0.0.0:8080  python3 (pid " in out
-            assert "127.0.0.1:8081  python3 (pid " in out
             assert f"127.0.0.1:{cloud.port}" in out
             assert f"169.254.1.1:{cloud.port}" in out
+        ports = text(cloud, "port", lang=lang)
+        assert f"{web.instance_id} ({web.ip}): 22 sshd, 8080 python3, 8081 python3" in ports
+        listening = text(cloud, "listening", lang=lang)
+        assert "0.0.0.0:22  sshd (pid " in listening
+        assert "0.0.0.0:8080  python3 (pid " in listening
+        assert "127.0.0.1:8081  python3 (pid " in listening
 
     @pytest.mark.parametrize("lang", ["en", "ko"])
     def test_security_group(

@@ -291,13 +291,28 @@ class TestOtherTopics:
         """Every instance's sockets with process and meaning, and the cloud's own ports."""
         for topic in ("port", "listening"):
             text = _text([topic], lang)
-            assert "0.0.0.0:8080  python3 (pid 41)" in text
-            assert "127.0.0.1:8080  python3 (pid 51)" in text
-            assert "nginx (pids 42, 43)" in text
             assert "127.0.0.1:4800" in text
             assert "169.254.1.1:4801" in text
             assert f"{STOPPED.instance_id}: stopped" in text
             assert "ip netns exec tq-00000001 ss -ltnp" in text
+        ports = _text(["port"], lang)
+        assert f"{OPEN.instance_id} (10.9.0.5): 22 sshd, 80 nginx, 8080 python3" in ports
+        assert f"{LOCAL.instance_id} (10.9.0.6): 22 sshd, 8080 python3" in ports
+        listening = _text(["listening"], lang)
+        assert "0.0.0.0:8080  python3 (pid 41)" in listening
+        assert "127.0.0.1:8080  python3 (pid 51)" in listening
+        assert "nginx (pids 42, 43)" in listening
+
+    @pytest.mark.parametrize("lang", ["en", "ko"])
+    def test_one_port(self, lang: str) -> None:
+        """A port number after the topic shows only that port's sockets."""
+        ports = _text(["port", "8080"], lang)
+        assert f"{OPEN.instance_id} (10.9.0.5): 8080 python3" in ports
+        assert "22 sshd" not in ports
+        listening = _text(["listening", "80"], lang)
+        assert "0.0.0.0:80  nginx" in listening
+        assert "0.0.0.0:22" not in listening
+        assert ("nothing listens on port 80" if lang == "en" else "포트 80에서") in listening
 
     @pytest.mark.parametrize("lang", ["en", "ko"])
     def test_security_group(self, lang: str) -> None:

@@ -26,6 +26,7 @@ MESSAGES: dict[str, str] = {
     "Many clients can talk to one port at the same time: each TCP connection is told "
     "apart by (local address, local port, remote address, remote port).",
     "port.instances": "Ports listening on your instances:",
+    "port.instance": "{instance} ({ip}): {ports}",
     "port.host": "Ports of the cloud on this host:",
     "port.api": "{address}:{port}  the cloud's API ({process}) - what aws and boto3 call",
     "port.api_gateway": "{address}:{port}  the same API, as instances reach it (their gateway)",
@@ -44,6 +45,7 @@ MESSAGES: dict[str, str] = {
     "listening.instance": "{instance} ({ip}):",
     "listening.socket": "{address}:{port}  {process}  - {meaning}",
     "listening.nothing": "nothing listens (not even sshd?)",
+    "listening.nothing_on": "nothing listens on port {port}",
     "listening.not_running": "{instance}: {state}, nothing listens",
     "listening.unread": "{instance}: could not look inside (run as root)",
     "meaning.all": "every address: reachable from outside if a security group admits it",

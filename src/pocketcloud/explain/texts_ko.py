@@ -26,6 +26,7 @@ MESSAGES: dict[str, str] = {
     "한 포트에 여러 클라이언트가 동시에 연결할 수 있습니다: TCP 연결 하나하나는 (내 주소, "
     "내 포트, 상대 주소, 상대 포트)로 구별되기 때문입니다.",
     "port.instances": "내 인스턴스에서 리스닝 중인 포트:",
+    "port.instance": "{instance} ({ip}): {ports}",
     "port.host": "이 호스트에 있는 클라우드 자신의 포트:",
     "port.api": "{address}:{port}  클라우드 API ({process}) - aws와 boto3가 호출하는 곳",
     "port.api_gateway": "{address}:{port}  같은 API, 인스턴스가 (게이트웨이 주소로) 접속하는 곳",
@@ -44,6 +45,7 @@ MESSAGES: dict[str, str] = {
     "listening.instance": "{instance} ({ip}):",
     "listening.socket": "{address}:{port}  {process}  - {meaning}",
     "listening.nothing": "리스닝하는 것이 없습니다 (sshd조차?)",
+    "listening.nothing_on": "포트 {port}에서 리스닝하는 것이 없습니다",
     "listening.not_running": "{instance}: {state} 상태, 리스닝하는 것 없음",
     "listening.unread": "{instance}: 안을 들여다볼 수 없습니다 (root로 실행하세요)",
     "meaning.all": "모든 주소: 보안 그룹이 허용하면 밖에서 접속 가능",

@@ -61,7 +61,7 @@ def _instance_sockets(out: Out, facts: Facts, port: int | None) -> list[Instance
         out.say("listening.instance", 2, instance=inst.instance_id, ip=address_of(inst))
         shown = [s for s in inst.sockets if port is None or s.port == port]
         if not shown:
-            out.say("listening.nothing", 3)
+            out.say("listening.nothing_on" if port else "listening.nothing", 3, port=port)
         for sock in shown:
             out.say(
                 "listening.socket",
@@ -102,11 +102,33 @@ def render_port(out: Out, facts: Facts, port: int | None) -> None:
     out.blank()
     out.say("now")
     out.say("port.instances", 1)
-    live = _instance_sockets(out, facts, port)
+    for inst in out.cut(facts.instances, 2):
+        _port_line(out, inst, port)
+    out.data["instances"] = [
+        {"instance_id": i.instance_id, "state": i.state, "sockets": listing_sockets(i)}
+        for i in facts.instances
+    ]
     if not facts.instances:
         out.say("no_instances", 2)
     _host_sockets(out, facts)
-    _try_listing(out, facts, live)
+    _try_listing(out, facts, running(facts))
+
+
+def _port_line(out: Out, inst: Instance, port: int | None) -> None:
+    """One instance's listening ports, each once with its program: ``22 sshd, 80 nginx``."""
+    if inst.state != "running" or inst.sockets is None:
+        key = "listening.not_running" if inst.state != "running" else "listening.unread"
+        out.say(key, 2, instance=inst.instance_id, state=inst.state)
+        return
+    seen: dict[int, set[str]] = {}
+    for sock in inst.sockets:
+        if port is None or sock.port == port:
+            seen.setdefault(sock.port, set()).update(name for name, _ in sock.processes)
+    ports = ", ".join(f"{p} {'/'.join(sorted(seen[p])) or '?'}" for p in sorted(seen))
+    nothing = out.text("listening.nothing_on", port=port) if port else out.text("listening.nothing")
+    out.say(
+        "port.instance", 2, instance=inst.instance_id, ip=address_of(inst), ports=ports or nothing
+    )
 
 
 def render_listening(out: Out, facts: Facts, port: int | None) -> None:
