@@ -397,3 +397,20 @@ class TestCloudState:
         assert "run-instances" in text
         assert "pocketcloud deploy" in _text(["hosting"], "ko", facts)
         assert "create-key-pair" in _text(["key-pair"], "en", facts)
+
+    def test_down_with_instances(self) -> None:
+        """While the cloud is down its instances do not run, whatever state is stored: no
+        socket, no URL, no login line is offered."""
+        facts = Facts(
+            Cloud("/s", "down", None, "http://127.0.0.1:1", 1, 2, "tq"),
+            (OPEN,),
+            (WEB,),
+            FACTS.keys,
+        )
+        for topic in ("port", "listening"):
+            assert f"{OPEN.instance_id}: not running, the cloud is down" in _text(
+                [topic], "en", facts
+            )
+        answer = render(parse(["runserver 0:8080"]), facts, "en")
+        assert answer.data["urls"] == []
+        assert "ssh -i" not in _text(["key-pair"], "en", facts)

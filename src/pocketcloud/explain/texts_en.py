@@ -46,6 +46,7 @@ MESSAGES: dict[str, str] = {
     "listening.socket": "{address}:{port}  {process}  - {meaning}",
     "listening.nothing": "nothing listens (not even sshd?)",
     "listening.nothing_on": "nothing listens on port {port}",
+    "listening.down": "{instance}: not running, the cloud is down",
     "listening.not_running": "{instance}: {state}, nothing listens",
     "listening.unread": "{instance}: could not look inside (run as root)",
     "meaning.all": "every address: reachable from outside if a security group admits it",

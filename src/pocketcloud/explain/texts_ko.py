@@ -46,6 +46,7 @@ MESSAGES: dict[str, str] = {
     "listening.socket": "{address}:{port}  {process}  - {meaning}",
     "listening.nothing": "리스닝하는 것이 없습니다 (sshd조차?)",
     "listening.nothing_on": "포트 {port}에서 리스닝하는 것이 없습니다",
+    "listening.down": "{instance}: 클라우드가 꺼져 있어 실행되지 않습니다",
     "listening.not_running": "{instance}: {state} 상태, 리스닝하는 것 없음",
     "listening.unread": "{instance}: 안을 들여다볼 수 없습니다 (root로 실행하세요)",
     "meaning.all": "모든 주소: 보안 그룹이 허용하면 밖에서 접속 가능",

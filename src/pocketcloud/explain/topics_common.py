@@ -44,8 +44,20 @@ class Out:
 
 
 def running(facts: Facts) -> list[Instance]:
-    """The running instances."""
+    """The running instances (none while the cloud is down: its instances stop with it,
+    whatever state is stored)."""
+    if facts.cloud.status != "up":
+        return []
     return [i for i in facts.instances if i.state == "running"]
+
+
+def unseen(facts: Facts, inst: Instance) -> str | None:
+    """Why an instance's sockets cannot be shown (a template key), or None."""
+    if facts.cloud.status != "up":
+        return "listening.down"
+    if inst.state != "running":
+        return "listening.not_running"
+    return "listening.unread" if inst.sockets is None else None
 
 
 def address_of(inst: Instance) -> str:

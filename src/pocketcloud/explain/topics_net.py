@@ -15,6 +15,7 @@ from pocketcloud.explain.topics_common import (
     running,
     show_address,
     traffic,
+    unseen,
 )
 from pocketcloud.explain.topics_facts import Facts, Group, Instance, Socket
 
@@ -52,11 +53,9 @@ def _instance_sockets(out: Out, facts: Facts, port: int | None) -> list[Instance
     instances."""
     live = running(facts)
     for inst in out.cut(facts.instances, 2):
-        if inst.state != "running":
-            out.say("listening.not_running", 2, instance=inst.instance_id, state=inst.state)
-            continue
-        if inst.sockets is None:
-            out.say("listening.unread", 2, instance=inst.instance_id)
+        why = unseen(facts, inst)
+        if why is not None or inst.sockets is None:
+            out.say(why or "listening.unread", 2, instance=inst.instance_id, state=inst.state)
             continue
         out.say("listening.instance", 2, instance=inst.instance_id, ip=address_of(inst))
         shown = [s for s in inst.sockets if port is None or s.port == port]
@@ -103,7 +102,7 @@ def render_port(out: Out, facts: Facts, port: int | None) -> None:
     out.say("now")
     out.say("port.instances", 1)
     for inst in out.cut(facts.instances, 2):
-        _port_line(out, inst, port)
+        _port_line(out, facts, inst, port)
     out.data["instances"] = [
         {"instance_id": i.instance_id, "state": i.state, "sockets": listing_sockets(i)}
         for i in facts.instances
@@ -114,11 +113,11 @@ def render_port(out: Out, facts: Facts, port: int | None) -> None:
     _try_listing(out, facts, running(facts))
 
 
-def _port_line(out: Out, inst: Instance, port: int | None) -> None:
+def _port_line(out: Out, facts: Facts, inst: Instance, port: int | None) -> None:
     """One instance's listening ports, each once with its program: ``22 sshd, 80 nginx``."""
-    if inst.state != "running" or inst.sockets is None:
-        key = "listening.not_running" if inst.state != "running" else "listening.unread"
-        out.say(key, 2, instance=inst.instance_id, state=inst.state)
+    why = unseen(facts, inst)
+    if why is not None or inst.sockets is None:
+        out.say(why or "listening.unread", 2, instance=inst.instance_id, state=inst.state)
         return
     seen: dict[int, set[str]] = {}
     for sock in inst.sockets:
