@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from pocketcloud.explain.live import parse_chains, parse_ss, parse_unix, profile_name
+import json
+from pathlib import Path
+
+import pytest
+
+from pocketcloud.explain.live import (
+    _recorded_keys,
+    parse_chains,
+    parse_ss,
+    parse_unix,
+    profile_name,
+)
 from pocketcloud.explain.topics_facts import Socket
 
 SS = """\
@@ -74,3 +85,20 @@ class TestParsers:
         assert profile_name({"AWS_PROFILE": "work"}, ["pocketcloud"]) == "work"
         assert profile_name({}, ["default", "pocketcloud"]) == "pocketcloud"
         assert profile_name({}, ["default"]) == "default"
+
+
+class TestRecordedKeys:
+    """A private key outside ~/.ssh is found through deploy's app records."""
+
+    def test_from_app_record(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The record's key file, by its name, if it exists; a record naming a missing file
+        or holding no JSON is passed over."""
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+        apps = tmp_path / "pocketcloud" / "apps"
+        apps.mkdir(parents=True)
+        pem = tmp_path / "blog.pem"
+        pem.write_text("key")
+        (apps / "blog.json").write_text(json.dumps({"app": "blog", "key": str(pem)}))
+        (apps / "gone.json").write_text(json.dumps({"key": str(tmp_path / "gone.pem")}))
+        (apps / "bad.json").write_text("{")
+        assert _recorded_keys() == {"blog": str(pem)}

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from pocketcloud.config import Paths, load_settings
+from pocketcloud.deploy.apps import apps_dir
 from pocketcloud.explain.topics_facts import (
     App,
     Cloud,
@@ -281,21 +282,30 @@ def _groups(db: sqlite3.Connection) -> list[Group]:
 
 
 def _keys(db: sqlite3.Connection) -> list[KeyPair]:
-    ssh = Path.home() / ".ssh"
+    recorded = _recorded_keys()
     out = []
     for k in db.execute("SELECT * FROM key_pairs ORDER BY created, name"):
-        pem = ssh / f"{k['name']}.pem"
+        pem = Path.home() / ".ssh" / f"{k['name']}.pem"
+        found = str(pem) if pem.exists() else recorded.get(k["name"])
         out.append(
             KeyPair(
-                k["name"],
-                k["key_pair_id"],
-                k["key_type"],
-                k["fingerprint"],
-                k["created"],
-                str(pem) if pem.exists() else None,
+                k["name"], k["key_pair_id"], k["key_type"], k["fingerprint"], k["created"], found
             )
         )
     return out
+
+
+def _recorded_keys() -> dict[str, str]:
+    """Key pair name → private key file, from this machine's records of deployed apps
+    (``pocketcloud deploy`` names the key pair after the app)."""
+    found: dict[str, str] = {}
+    with contextlib.suppress(OSError):
+        for record in sorted(apps_dir().glob("*.json")):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                key = json.loads(record.read_text()).get("key")
+                if key and Path(key).exists():
+                    found.setdefault(Path(key).stem, key)
+    return found
 
 
 def _users(db: sqlite3.Connection, account: str) -> list[User]:

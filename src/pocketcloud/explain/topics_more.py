@@ -48,8 +48,11 @@ def render_key_pair(out: Out, facts: Facts, subject: str | None) -> None:
         out.say("key.pem" if key.pem else "key.no_pem", 3, pem=key.pem, name=key.name)
         data.append(asdict(key) | {"instance_ids": users})
     out.data["key_pairs"] = data
+    with_pem = {k.name for k in keys if k.pem}
     names = {k.name for k in keys}
-    inst = next((i for i in running(facts) if i.key_name in names), None)
+    candidates = [i for i in running(facts) if i.key_name in names]
+    candidates.sort(key=lambda i: i.key_name not in with_pem)  # a key found here first
+    inst = candidates[0] if candidates else None
     if inst is not None:
         out.blank()
         out.say("key.login", 0, instance=inst.instance_id, name=inst.key_name)
