@@ -361,6 +361,13 @@ class TestExpectedFailure:
             == "Unable to locate credentials: `pocketcloud init` writes the pocketcloud profile"
         )
 
+    def test_a_command_the_cli_ran(self) -> None:
+        """A failed or hung subprocess: the command and its last stderr line."""
+        failed = subprocess.CalledProcessError(255, ["ssh", "admin@10.0.0.5"], b"", b"x\nrefused\n")
+        assert expected_failure(failed) == "`ssh admin@10.0.0.5` exited with 255: refused"
+        hung = subprocess.TimeoutExpired(["ssh", "h"], 60)
+        assert expected_failure(hung) == "`ssh h` did not finish within 60 s"
+
     def test_a_bug_is_not_expected(self) -> None:
         """Anything else (a bug) keeps its traceback: None."""
         assert expected_failure(KeyError("x")) is None

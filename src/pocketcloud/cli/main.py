@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -303,10 +304,23 @@ def main() -> None:
 
 def expected_failure(error: Exception) -> str | None:
     """The one line that explains an expected failure, None for anything else (a bug)."""
-    hint = " (--debug shows the traceback)"
+    for explain in (_tool_failure, _local_failure, _command_failure, _aws_failure):
+        if (line := explain(error)) is not None:
+            return line
+    return None
+
+
+def _tool_failure(error: Exception) -> str | None:
+    """A host tool missing from the PATH (exec'd directly or through host.run)."""
     cause = error.__cause__ if isinstance(error, HostError) else error
     if isinstance(cause, FileNotFoundError) and _missing_tool(cause):
         return f"{cause.filename} not found on the PATH: {doctor_cli.install_hint(cause.filename)}"
+    return None
+
+
+def _local_failure(error: Exception) -> str | None:
+    """The cloud's own errors, host commands, files and the state database."""
+    hint = " (--debug shows the traceback)"
     if isinstance(error, CloudError):
         return f"{error.code}: {error.message}"
     if isinstance(error, PermissionError) and os.geteuid() != 0:
@@ -315,7 +329,20 @@ def expected_failure(error: Exception) -> str | None:
         return f"{error}{hint}"
     if isinstance(error, sqlite3.Error):
         return f"the state database: {error}{hint}"
-    return _aws_failure(error)
+    return None
+
+
+def _command_failure(error: Exception) -> str | None:
+    """A command the CLI ran itself that failed or hung: the command, its last stderr line."""
+    if not isinstance(error, subprocess.CalledProcessError | subprocess.TimeoutExpired):
+        return None
+    cmd = error.cmd if isinstance(error.cmd, str) else " ".join(map(str, error.cmd))
+    if isinstance(error, subprocess.TimeoutExpired):
+        return f"`{cmd}` did not finish within {error.timeout:.0f} s"
+    stderr = error.stderr
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr or ""
+    lines = text.strip().splitlines()
+    return f"`{cmd}` exited with {error.returncode}" + (f": {lines[-1]}" if lines else "")
 
 
 def _missing_tool(error: FileNotFoundError) -> bool:
