@@ -3,6 +3,7 @@ and the verdicts decided from facts."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import typer
 
 from pocketcloud.cli.explain_reach import reach
 from pocketcloud.explain import answers, rules
-from pocketcloud.explain.facts import parse_ss
+from pocketcloud.explain.facts import default_port, parse_ss
 from pocketcloud.explain.findings import (
     Answer,
     Facts,
@@ -327,3 +328,14 @@ class TestCommand:
             reach(["i-1", "80"], None, False, tmp_path)
         assert raised.value.exit_code == 2
         assert list(tmp_path.iterdir()) == []
+
+    def test_default_port(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """An app deployed with runserver answers on 8080; any other target on 80."""
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+        apps = tmp_path / "pocketcloud" / "apps"
+        apps.mkdir(parents=True)
+        (apps / "dev.json").write_text(json.dumps({"app": "dev", "mode": "runserver"}))
+        (apps / "prod.json").write_text(json.dumps({"app": "prod", "mode": "gunicorn"}))
+        assert default_port("dev") == 8080
+        assert default_port("prod") == 80
+        assert default_port("i-0123456789abcdef0") == 80

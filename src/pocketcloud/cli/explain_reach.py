@@ -1,4 +1,6 @@
-"""``pocketcloud explain reach <instance-id|app> [port] [--from …] [--json]``."""
+"""``pocketcloud explain reach <instance-id|app|address> [port] [--from …] [--json]``.
+
+The port defaults to the app's (80; 8080 for an app deployed with runserver)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ USAGE = "usage: pocketcloud explain reach <instance-id|app> [port] [--from HOST|
 def reach(args: list[str], source: str | None, as_json: bool, root: Path) -> None:
     """Walk the layers a connection crosses; name the first that blocks it. Exit 0 when
     nothing blocks, 1 when a layer does, 2 on a usage error."""
+    from pocketcloud.explain.facts import default_port  # noqa: PLC0415
     from pocketcloud.explain.reach import explain  # noqa: PLC0415
 
     if len(args) not in (1, 2) or (len(args) == 2 and not args[1].isdigit()):
@@ -24,7 +27,7 @@ def reach(args: list[str], source: str | None, as_json: bool, root: Path) -> Non
     if not Paths(root).database.exists():
         typer.echo(f"no cloud in {root} (pocketcloud init, or --state-dir)", err=True)
         raise typer.Exit(2)
-    port = int(args[1]) if len(args) == 2 else 80
+    port = int(args[1]) if len(args) == 2 else default_port(args[0])
     try:
         report = explain(root, args[0], port, source)
     except ValueError as error:  # a --from that is no instance id, host or CIDR

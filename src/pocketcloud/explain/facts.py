@@ -125,6 +125,12 @@ def _record(app: str) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+def default_port(target: str) -> int:
+    """The port an app answers on: 8080 when deployed with runserver, else 80 (reads the
+    app's record on this machine)."""
+    return 8080 if _record(target).get("mode") == "runserver" else 80
+
+
 def _domain(app: str) -> str | None:
     """The first name of the app's record on this machine, if there is one."""
     names = _record(app).get("names") or []
