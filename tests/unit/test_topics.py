@@ -248,7 +248,7 @@ class TestRunserverRendering:
         assert f"{OPEN.instance_id} 0.0.0.0:8080  python3 (pid 41)" in text
         assert f"{LOCAL.instance_id} 127.0.0.1:8080  python3 (pid 51)  - loopback only" in text
         assert "sg-web (web) rule sgr-web8080: tcp 8080 from 0.0.0.0/0" in text
-        assert "http://10.9.0.5:8080/  answers now" in text
+        assert "http://10.9.0.5:8080/  answers now to connections from 0.0.0.0/0" in text
         assert "http://10.9.0.6:8080/  does not answer" in text
 
     def test_korean(self) -> None:
@@ -257,7 +257,7 @@ class TestRunserverRendering:
         assert "0         = 0.0.0.0: 인스턴스의 모든 주소" in text
         assert "루프백 전용" in text
         assert "sgr-web8080" in text
-        assert "http://10.9.0.5:8080/  지금 응답합니다" in text
+        assert "http://10.9.0.5:8080/  출발지 0.0.0.0/0의 연결에 지금 응답합니다" in text
 
     def test_data(self) -> None:
         """--json: the bind, the listeners, the rules and each URL's status."""

@@ -81,8 +81,8 @@ MESSAGES: dict[str, str] = {
     "  aws --profile pocketcloud ec2 authorize-security-group-ingress --group-id {group} "
     "--protocol tcp --port {port} --cidr 0.0.0.0/0",
     "runserver.urls": "The URL, instance by instance:",
-    "url.answers": "{url}  answers now ({instance}: {process} listens on {address}, rule "
-    "{rule} admits it)",
+    "url.answers": "{url}  answers now to connections from {source} ({instance}: {process} "
+    "listens on {address}, rule {rule} admits them)",
     "url.not_listening": "{url}  would answer once runserver {written} runs on {instance} "
     "({rules})",
     "url.loopback": "{url}  does not answer: on {instance} it listens on {address} only; "
@@ -90,7 +90,7 @@ MESSAGES: dict[str, str] = {
     "url.blocked": "{url}  is dropped by the firewall: {instance} listens, but no rule of "
     "its groups admits TCP {port}",
     "url.nothing": "{url}  nothing listens and no rule admits TCP {port} on {instance}",
-    "url.admitted_by": "admitted by {rule}",
+    "url.admitted_by": "rule {rule} admits it from {source}",
     "runserver.bind_note": "With {address} as written, {note}",
     "runserver.note.loopback": "the URLs above could never answer: only the instance "
     "itself could connect.",

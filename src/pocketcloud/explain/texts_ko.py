@@ -83,8 +83,8 @@ MESSAGES: dict[str, str] = {
     "  aws --profile pocketcloud ec2 authorize-security-group-ingress --group-id {group} "
     "--protocol tcp --port {port} --cidr 0.0.0.0/0",
     "runserver.urls": "인스턴스별 URL:",
-    "url.answers": "{url}  지금 응답합니다 ({instance}: {process} 프로세스가 {address}에서 "
-    "리스닝, 허용 규칙 {rule})",
+    "url.answers": "{url}  출발지 {source}의 연결에 지금 응답합니다 ({instance}: {process} "
+    "프로세스가 {address}에서 리스닝, 허용 규칙 {rule})",
     "url.not_listening": "{url}  {instance}에서 `runserver {written}` 실행 시 응답합니다 ({rules})",
     "url.loopback": "{url}  응답하지 않습니다: {instance}의 서버가 {address}에서만 리스닝합니다. "
     "고치려면: runserver 0:{port}",
@@ -92,7 +92,7 @@ MESSAGES: dict[str, str] = {
     "어떤 규칙도 TCP {port} 포트를 허용하지 않습니다",
     "url.nothing": "{url}  {instance}에는 리스닝하는 것도, TCP {port} 포트를 허용하는 규칙도 "
     "없습니다",
-    "url.admitted_by": "허용 규칙 {rule}",
+    "url.admitted_by": "허용 규칙 {rule}, 출발지 {source}",
     "runserver.bind_note": "쓴 대로 ({address}) 실행하면, {note}",
     "runserver.note.loopback": "위 URL들은 절대 응답하지 않습니다: 인스턴스 자신만 접속할 수 "
     "있기 때문입니다.",

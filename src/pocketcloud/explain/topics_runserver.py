@@ -113,7 +113,8 @@ def _url(out: Out, inst: Instance, facts: Facts, bind: Bind) -> dict[str, Any]:
     """Whether http://<address>:<port>/ of the instance answers, and why (or why not)."""
     port = bind.port
     url = f"http://{address_of(inst)}:{port}/"
-    rules = admitting(inst, facts, port)
+    # a rule admitting everyone first: it is the one that lets this host in
+    rules = sorted(admitting(inst, facts, port), key=lambda gr: gr[1].cidr != "0.0.0.0/0")
     listeners = [s for s in inst.sockets or () if s.port == port]
     open_ = [s for s in listeners if reachable(s, inst)]
     rule_ids = [r.rule_id for _, r in rules]
@@ -121,7 +122,7 @@ def _url(out: Out, inst: Instance, facts: Facts, bind: Bind) -> dict[str, Any]:
     if open_ and rules:
         status = "answers"
         values |= {"process": process(open_[0]), "address": show_address(open_[0].address)}
-        values["rule"] = rule_ids[0]
+        values |= {"rule": rule_ids[0], "source": peer(out, rules[0][1])}
     elif listeners and not open_:
         status = "loopback"
         values["address"] = joined(show_address(s.address) for s in listeners)
@@ -132,7 +133,7 @@ def _url(out: Out, inst: Instance, facts: Facts, bind: Bind) -> dict[str, Any]:
         values |= {
             # a bind only the instance itself reaches would never answer: say what would
             "written": bind.written if bind.kind == "all" else f"0:{port}",
-            "rules": out.text("url.admitted_by", rule=rule_ids[0]),
+            "rules": out.text("url.admitted_by", rule=rule_ids[0], source=peer(out, rules[0][1])),
         }
     else:
         status = "nothing"
