@@ -18,10 +18,10 @@ from pocketcloud.doctor.checks import TOOLS, Facts, PortProbe, StateDir
 from pocketcloud.host import daemon
 from pocketcloud.host import images as host_images
 from pocketcloud.host.cgroups import CONTROLLERS
+from pocketcloud.host.cgroups import ROOT as CGROUP_ROOT
 from pocketcloud.host.images import UID_SHIFT as SHIFT
 from pocketcloud.host.network import GATEWAY
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 BUILD_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 PORT_WAIT = 1.0  # seconds a taken port is tried again
