@@ -212,11 +212,15 @@ class TestFromInstance:
 
     def test_from_instance_ok(self, cloud: Server, web: Machine, client: Any) -> None:
         """Same VPC, egress open: nothing blocks; the request was sent from the client's
-        namespace (the security group saw its address)."""
+        namespace (the security group saw its address). The source may be named by its
+        address too."""
         machine, _ = client
         report = reach(cloud, web.instance_id, 8000, machine.instance_id)
         assert report.verdict.layer == "none", report.text()
         assert "same VPC" in " ".join(layer(report, "route").evidence)
+        by_address = reach(cloud, web.instance_id, 8000, machine.ip)
+        assert by_address.source == machine.instance_id, by_address.text()
+        assert by_address.verdict.layer == "none", by_address.text()
 
     def test_group_source_rule(
         self, cloud: Server, ec2: Any, web: Machine, web_group: str, client: Any

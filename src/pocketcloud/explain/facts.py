@@ -138,12 +138,24 @@ def _domain(app: str) -> str | None:
 
 
 def _source(db: sqlite3.Connection, text: str | None) -> Source:
-    if text is None or text in ("host", "HOST", "localhost"):
+    """This host; an instance (by id, address or app name); else a CIDR outside. ValueError
+    for anything else."""
+    if text is None or text.lower() in ("host", "localhost", HOST_ADDRESS):
         return Source("host", "host", HOST_ADDRESS)
     if text.startswith("i-"):
         found = _instance(db, text)
         return Source("instance", text, found.private_ip if found else "", found)
-    network = ipaddress.ip_network(text, strict=False)
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        found = _by_app(db, text)
+        if found is None:
+            raise ValueError(f"{text!r} is no instance id, app, address or CIDR") from None
+        return Source("instance", found.instance_id, found.private_ip, found)
+    if network.num_addresses == 1:
+        found = _by_address(db, str(network.network_address))
+        if found is not None and found.private_ip == str(network.network_address):
+            return Source("instance", found.instance_id, found.private_ip, found)
     return Source("cidr", str(network), str(network.network_address))
 
 
