@@ -7,13 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pocketcloud.explain.live import (
-    _recorded_keys,
-    parse_chains,
-    parse_ss,
-    parse_unix,
-    profile_name,
-)
+from pocketcloud.explain.live import _recorded_keys
+from pocketcloud.explain.live.iam import profile_name
+from pocketcloud.explain.live.parse import parse_chains, parse_ss, parse_unix
 from pocketcloud.explain.topics_facts import Socket
 
 SS = """\

@@ -7,22 +7,23 @@ deployed apps' releases live), ``ss -Hltnp`` / ``ss -Hlxp`` inside each running
 instance's network namespace and on this host, the cloud's ``nft`` table, and the AWS
 CLI's credentials file (which access key the current profile signs with — its secret is
 never read out). :func:`gather` runs ``ip netns exec``, ``ss`` and ``nft list``; reading
-another netns needs root. The parsers (:func:`parse_ss`, :func:`parse_chains`) are pure.
+another netns needs root. The listings' parsers are pure (:mod:`.parse`); IAM's readers
+live in :mod:`.iam`.
 """
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import json
 import os
-import re
 import sqlite3
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from pocketcloud.config import Paths, load_settings
 from pocketcloud.deploy.apps import apps_dir
+from pocketcloud.explain.live import iam
+from pocketcloud.explain.live.parse import parse_chains, parse_ss, parse_unix
+from pocketcloud.explain.live.rows import scalar
 from pocketcloud.explain.topics_facts import (
     App,
     Cloud,
@@ -39,69 +40,12 @@ from pocketcloud.explain.topics_facts import (
 )
 from pocketcloud.host import daemon, firewall
 from pocketcloud.host.run import HostError, run
-from pocketcloud.iam import managed
-from pocketcloud.iam.evaluate import RequestContext, evaluate
-from pocketcloud.iam.policy import parse_policy
 
 APP_TAG = "pocketcloud:app"
-#: what ``explain iam`` asks on behalf of the current profile's user
-SAMPLE_ACTIONS = (
-    "ec2:DescribeInstances",
-    "ec2:RunInstances",
-    "ec2:AuthorizeSecurityGroupIngress",
-    "ec2:CreateKeyPair",
-    "iam:ListUsers",
-    "iam:CreateUser",
-)
-_PROCESS = re.compile(r'\("([^"]*)",pid=(\d+)')
-_CHAIN = re.compile(r"^\tchain (\S+) \{\n(.*?)^\t\}", re.MULTILINE | re.DOTALL)
 
 
 class LiveError(RuntimeError):
     """The cloud's state cannot be read (not root, a damaged database)."""
-
-
-def parse_ss(text: str) -> tuple[Socket, ...]:
-    """Listening sockets from ``ss -Hltnp`` (or ``-Hlunp``) output (pure)."""
-    found = []
-    for line in text.splitlines():
-        cols = line.split()
-        if len(cols) < 5 or cols[0] not in ("LISTEN", "UNCONN"):
-            continue
-        address, _, port = cols[3].rpartition(":")
-        if not port.isdigit():
-            continue
-        address = address.strip("[]").split("%")[0]
-        procs = tuple((name, int(pid)) for name, pid in _PROCESS.findall(line))
-        found.append(Socket("tcp", address, int(port), _unique(procs)))
-    return tuple(found)
-
-
-def parse_unix(text: str) -> tuple[tuple[str, str], ...]:
-    """(path, process name) of listening unix stream sockets from ``ss -Hlxp`` (pure)."""
-    found = []
-    for line in text.splitlines():
-        cols = line.split()
-        if len(cols) >= 5 and cols[0] == "u_str" and cols[4].startswith("/"):
-            procs = _PROCESS.findall(line)
-            found.append((cols[4], procs[0][0] if procs else ""))
-    return tuple(found)
-
-
-def parse_chains(listing: str) -> dict[str, tuple[str, ...]]:
-    """Each chain of an ``nft list table`` listing and its rule lines (pure)."""
-    chains = {}
-    for match in _CHAIN.finditer(listing):
-        lines = (line.strip() for line in match.group(2).splitlines())
-        chains[match.group(1)] = tuple(
-            line for line in lines if line and not line.startswith("type ")
-        )
-    return chains
-
-
-def _unique(procs: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
-    """Processes sorted by pid, each once (nginx's workers share the master's socket)."""
-    return tuple(sorted(set(procs), key=lambda p: p[1]))
 
 
 def gather(root: Path, needs: Needs) -> Facts:
@@ -134,7 +78,7 @@ def _gather(paths: Paths, db: sqlite3.Connection, needs: Needs) -> Facts:
     users: tuple[User, ...] = ()
     profile: Profile | None = None
     if needs.iam:
-        users, profile = tuple(_users(db, cloud.account)), _profile(db)
+        users, profile = tuple(iam.users(db, cloud.account)), iam.profile(db)
     apps = tuple(_apps(paths, db, instances, up)) if needs.apps else ()
     return Facts(
         cloud, instances, tuple(_groups(db)), tuple(_keys(db)), users, profile, apps, chains
@@ -144,7 +88,7 @@ def _gather(paths: Paths, db: sqlite3.Connection, needs: Needs) -> Facts:
 def _cloud(paths: Paths, db: sqlite3.Connection, sockets: bool) -> Cloud:
     settings = load_settings(paths)
     pid = daemon.read_pid(paths.pidfile)
-    account = _scalar(db, "SELECT value FROM meta WHERE key = 'account_id'") or ""
+    account = scalar(db, "SELECT value FROM meta WHERE key = 'account_id'") or ""
     host: tuple[Socket, ...] = ()
     if pid is not None and sockets:
         wanted = {settings.port, settings.imds_port}
@@ -170,11 +114,6 @@ def _ss(netns: str | None, flags: str) -> str:
     with contextlib.suppress(HostError):
         return run(cmd, check=True, timeout=10).stdout.decode("utf-8", "replace")
     return ""
-
-
-def _scalar(db: sqlite3.Connection, sql: str, params: tuple[str | None, ...] = ()) -> str | None:
-    row = db.execute(sql, params).fetchone()
-    return None if row is None or row[0] is None else str(row[0])
 
 
 def _tags(db: sqlite3.Connection) -> dict[str, dict[str, str]]:
@@ -306,107 +245,6 @@ def _recorded_keys() -> dict[str, str]:
                 if key and Path(key).exists():
                     found.setdefault(Path(key).stem, key)
     return found
-
-
-def _users(db: sqlite3.Connection, account: str) -> list[User]:
-    out = []
-    for u in db.execute("SELECT * FROM iam_users ORDER BY name"):
-        name = u["name"]
-        groups = _column(db, "SELECT group_name FROM iam_group_members WHERE user_name = ?", name)
-        attached = _column(
-            db,
-            "SELECT policy_arn FROM iam_attachments WHERE owner_kind = 'user' AND owner_name = ?",
-            name,
-        )
-        inline = _column(
-            db,
-            "SELECT policy_name FROM iam_inline_policies WHERE owner_kind = 'user' "
-            "AND owner_name = ?",
-            name,
-        )
-        keys = tuple(
-            (r["access_key_id"], r["status"])
-            for r in db.execute(
-                "SELECT access_key_id, status FROM iam_access_keys WHERE user_name = ?", (name,)
-            )
-        )
-        arn = f"arn:aws:iam::{account}:user{u['path']}{name}"
-        out.append(User(name, arn, groups, attached, inline, keys))
-    return out
-
-
-def _column(db: sqlite3.Connection, sql: str, param: str) -> tuple[str, ...]:
-    return tuple(str(r[0]) for r in db.execute(sql, (param,)))
-
-
-def profile_name(env: Mapping[str, str], profiles: Iterable[str]) -> str:
-    """The profile a CLI command uses: ``$AWS_PROFILE``, else ``pocketcloud`` (the one
-    ``pocketcloud init`` writes) if it exists, else ``default`` (pure)."""
-    if env.get("AWS_PROFILE"):
-        return env["AWS_PROFILE"]
-    return "pocketcloud" if "pocketcloud" in set(profiles) else "default"
-
-
-def _credentials_file() -> Path:
-    explicit = os.environ.get("AWS_SHARED_CREDENTIALS_FILE")
-    return Path(explicit).expanduser() if explicit else Path.home() / ".aws" / "credentials"
-
-
-def _profile(db: sqlite3.Connection) -> Profile:
-    parser = configparser.RawConfigParser()
-    with contextlib.suppress(OSError, configparser.Error):
-        parser.read(_credentials_file())
-    name = profile_name(os.environ, parser.sections())
-    key = parser.get(name, "aws_access_key_id", fallback=None)
-    user = _scalar(db, "SELECT user_name FROM iam_access_keys WHERE access_key_id = ?", (key,))
-    if key is None or user is None:
-        return Profile(name, key, None)
-    return Profile(name, key, user, _decisions(db, user))
-
-
-def _decisions(db: sqlite3.Connection, user: str) -> tuple[tuple[str, str], ...]:
-    """What each sample action would get for the user (its policies, evaluated as the
-    server evaluates them)."""
-    policies = []
-    for document in _documents(db, user):
-        with contextlib.suppress(Exception):  # a policy the server accepted parses; be safe
-            policies.append(parse_policy(document))
-    return tuple(
-        (action, str(evaluate(policies, RequestContext(action, "*")))) for action in SAMPLE_ACTIONS
-    )
-
-
-def _documents(db: sqlite3.Connection, user: str) -> list[str]:
-    """Every policy document of a user: own and its groups', inline and managed."""
-    groups = _column(db, "SELECT group_name FROM iam_group_members WHERE user_name = ?", user)
-    owners = [("user", user)] + [("group", g) for g in groups]
-    docs: list[str] = []
-    for kind, name in owners:
-        args = (kind, name)
-        docs += [
-            str(r[0])
-            for r in db.execute(
-                "SELECT document FROM iam_inline_policies WHERE owner_kind = ? AND owner_name = ?",
-                args,
-            )
-        ]
-        for (arn,) in db.execute(
-            "SELECT policy_arn FROM iam_attachments WHERE owner_kind = ? AND owner_name = ?", args
-        ):
-            docs += _managed_document(db, arn)
-    return docs
-
-
-def _managed_document(db: sqlite3.Connection, arn: str) -> list[str]:
-    if arn in managed.AWS_MANAGED:
-        return [managed.AWS_MANAGED[arn].document]
-    doc = _scalar(
-        db,
-        "SELECT v.document FROM iam_policies p JOIN iam_policy_versions v "
-        "ON v.arn = p.arn AND v.version_id = p.default_version WHERE p.arn = ?",
-        (arn,),
-    )
-    return [] if doc is None else [doc]
 
 
 def _apps(
