@@ -112,6 +112,8 @@ class TestApp:
             assert report["verdict"]["layer"] == "answer", report
             assert "gunicorn" in report["verdict"]["summary"]
             assert f"unix:/srv/app/{APP}/run/" in report["verdict"]["summary"]
+            answer = next(x for x in report["layers"] if x["name"] == "answer")
+            assert "socket" in " ".join(answer["evidence"]), answer
             assert f"pocketcloud logs --app {APP}" in report["verdict"]["fix"]
         finally:
             user.ssh(APP, f"sudo mv /root/{name}.json {SERVICES}/ && sudo kill -HUP 1")

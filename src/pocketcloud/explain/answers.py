@@ -101,10 +101,13 @@ def _http_error(f: Facts, a: Answer, ev: list[str]) -> Finding:
             f"add {f.host_header!r} to ALLOWED_HOSTS in settings.py (or the environment "
             "your settings read it from), then deploy again"
         )
+        if f.instance is not None and f.instance.app:  # deploy writes the server's list
+            fix += f" (`pocketcloud deploy --domain {f.host_header}` adds it on the server)"
         return False, ev, f"Django refuses Host {f.host_header!r} (DisallowedHost)", fix
     if a.status in (502, 504) and "nginx" in (a.server + a.body).lower():
-        ev += [f"nginx proxies to {f.upstream}"] if f.upstream else []
-        behind = f" ({f.upstream})" if f.upstream else ""
+        ev += [f"nginx proxies to {f.upstream}: {f.upstream_note}"] if f.upstream else []
+        note = f": {f.upstream_note}" if f.upstream_note else ""
+        behind = f" ({f.upstream}{note})" if f.upstream else ""
         fix = (
             f"see why: `pocketcloud logs --app {_app(f)}`; then start gunicorn again "
             f"(`pocketcloud deploy` or restart its service on the server)"

@@ -319,18 +319,27 @@ def _listeners(netns: str) -> tuple[Listener, ...] | None:
     return tuple(replace(li, command=_command(li.pid)) for li in parse_ss(got.stdout.decode()))
 
 
-def _upstream(listeners: tuple[Listener, ...], app: str | None) -> str | None:
-    """What nginx proxies the app to, read from its site file through nginx's root."""
+def _upstream(listeners: tuple[Listener, ...], app: str | None) -> tuple[str | None, str]:
+    """What nginx proxies the app to, read from its site file through nginx's root, and
+    whether that socket exists (the other sockets beside it, if it does not)."""
     pids = [li.pid for li in listeners if li.process == "nginx" and li.pid]
     if not pids or not app:
-        return None
+        return None, ""
+    root = Path(f"/proc/{pids[0]}/root")
     # sites-enabled holds an absolute symlink, which would resolve on the host: read the file
-    site = Path(f"/proc/{pids[0]}/root/etc/nginx/sites-available/pocketcloud-{app}.conf")
+    site = root / f"etc/nginx/sites-available/pocketcloud-{app}.conf"
     try:
-        found = re.search(r"server (unix:\S+?)[\s;]", site.read_text())
+        found = re.search(r"server unix:(\S+?)[\s;]", site.read_text())
     except OSError:
-        return None
-    return found.group(1) if found else None
+        return None, ""
+    if found is None:
+        return None, ""
+    path = root / found.group(1).lstrip("/")
+    if path.is_socket():
+        return f"unix:{found.group(1)}", "the socket exists, but nothing answers on it"
+    others = sorted(str(p.relative_to(root)) for p in path.parent.glob("*.sock"))
+    beside = f"; sockets there: /{', /'.join(others)}" if others else "; no socket there"
+    return f"unix:{found.group(1)}", f"that socket does not exist{beside}"
 
 
 def _netns(prefix: str, instance_id: str) -> str:
@@ -363,5 +372,7 @@ def gather(root: Path, target: str, port: int, source: str | None) -> Facts:
     checks = (route.ok is not False, *(c.admitted or not c.loaded for c in (ingress, egress) if c))
     # a request the firewall drops would only wait for its timeout: sent when it can pass
     answer = probe.send(dest, port, host, netns) if all(checks) else None
-    upstream = _upstream(listeners or (), inst.app)
-    return Facts(target, port, src, inst, host, route, ingress, egress, listeners, answer, upstream)
+    upstream, note = _upstream(listeners or (), inst.app)
+    return Facts(
+        target, port, src, inst, host, route, ingress, egress, listeners, answer, upstream, note
+    )

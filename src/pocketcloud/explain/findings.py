@@ -90,4 +90,5 @@ class Facts:
     listeners: tuple[Listener, ...] | None = None  # None: could not look inside
     answer: Answer | None = None
     upstream: str | None = None  # what nginx proxies to (its site file), if read
+    upstream_note: str = ""  # whether that socket exists
     profile: str = "pocketcloud"  # the AWS CLI profile the fixes name
