@@ -124,7 +124,7 @@ class TestParsers:
         assert parse_ss(text) == (
             Listener(ANY, 22, "sshd", 17),
             Listener("127.0.0.1", 8000, "python3", 99),
-            Listener("[::]", 80, "nginx", 5),
+            Listener("::", 80, "nginx", 5),
         )
 
     def test_classify(self) -> None:

@@ -29,11 +29,11 @@ from pocketcloud.explain.findings import (
     RuleCheck,
     Source,
 )
+from pocketcloud.explain.live import parse as ss
 from pocketcloud.host import firewall, runtime
 from pocketcloud.host.run import run
 
 APP_TAG = "pocketcloud:app"
-_USERS = re.compile(r'users:\(\("([^"]+)",pid=(\d+)')
 
 
 def _connect(root: Path) -> sqlite3.Connection:
@@ -284,23 +284,17 @@ def _check(
 
 
 def parse_ss(text: str) -> tuple[Listener, ...]:
-    """``ss -Hltnp`` lines as listeners (pure)."""
-    out = []
-    for line in text.splitlines():
-        cols = line.split()
-        if len(cols) < 4:
-            continue
-        address, _, port = cols[3].rpartition(":")
-        user = _USERS.search(line)
-        out.append(
-            Listener(
-                address.split("%")[0],
-                int(port),
-                user.group(1) if user else "",
-                int(user.group(2)) if user else None,
-            )
+    """``ss -Hltnp`` lines as listeners, the first process holding each (pure; the one
+    ss parser is :func:`pocketcloud.explain.live.parse.parse_ss`)."""
+    return tuple(
+        Listener(
+            sock.address,
+            sock.port,
+            sock.processes[0][0] if sock.processes else "",
+            sock.processes[0][1] if sock.processes else None,
         )
-    return tuple(out)
+        for sock in ss.parse_ss(text)
+    )
 
 
 def _command(pid: int | None) -> str:
