@@ -10,11 +10,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from pocketcloud.api.console.apps import App, apps_of
+from pocketcloud.api.console.sections import RuleRow, rule_rows, tag
+from pocketcloud.api.console.sessions import Sessions, Throttle
 from pocketcloud.cli import console as console_cli
 from pocketcloud.config import Paths
-from pocketcloud.console.apps import App, apps_of
-from pocketcloud.console.sections import RuleRow, rule_rows, tag
-from pocketcloud.console.sessions import Sessions, Throttle
 from pocketcloud.errors import ClientError
 
 

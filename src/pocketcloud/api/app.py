@@ -7,7 +7,7 @@ A request passes one ordered chain::
 
 Every failure becomes an AWS-format error from ``pocketcloud.api.errors``;
 nothing else ever reaches the client. Paths under ``/console`` go to the web console
-(``pocketcloud.console``), which AWS clients never ask for (they post to ``/``).
+(``pocketcloud.api.console``), which AWS clients never ask for (they post to ``/``).
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class Api:
     def console(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
         """The web console's ASGI app, made on its first request (keeps start-up lean)."""
         if self._console is None:
-            from pocketcloud.console.app import make_console  # noqa: PLC0415
+            from pocketcloud.api.console.app import make_console  # noqa: PLC0415
 
             self._console = make_console(self.cloud)
         return self._console

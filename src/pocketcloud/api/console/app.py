@@ -22,9 +22,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from pocketcloud.console import apps as app_views
-from pocketcloud.console.sections import SECTIONS, denial, fetch, rule_rows, tag
-from pocketcloud.console.sessions import (
+from pocketcloud.api.console import apps as app_views
+from pocketcloud.api.console.sections import SECTIONS, denial, fetch, rule_rows, tag
+from pocketcloud.api.console.sessions import (
     LIFETIME,
     Sessions,
     Throttle,

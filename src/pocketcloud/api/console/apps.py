@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pocketcloud.console.sections import Item, tag
+from pocketcloud.api.console.sections import Item, tag
 from pocketcloud.deploy.provision import APP_TAG
 from pocketcloud.explain.report import Verdict
 
-log = logging.getLogger("pocketcloud.console")
+log = logging.getLogger("pocketcloud.api.console")
 
 RELEASE_HEADER = "X-Pocketcloud-Release"
 PORT = 80
