@@ -5,7 +5,9 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES := openssh-client rsync git debootstrap debian-archive-keyring gpgv uidmap iproute2 procps nftables chromium
+APT_PACKAGES := openssh-client rsync git debootstrap debian-archive-keyring gpgv uidmap iproute2 procps nftables
+# only the tests need a browser (the web console's, headless)
+TEST_APT_PACKAGES := chromium
 export POCKETCLOUD_HOME ?= /var/lib/pocketcloud
 export POCKETCLOUD_IMAGE_CACHE ?= /var/cache/pocketcloud/images
 
@@ -18,6 +20,7 @@ quickstart: deps
 	$(VENV)/bin/pocketcloud quickstart
 
 test: deps
+	$(MAKE) system-deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	$(MAKE) check
 
 # exactly what CI runs

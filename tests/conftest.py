@@ -81,7 +81,7 @@ class Server:
         try:
             self.stop()
         finally:
-            if self.log.exists():  # kept for a post-mortem of the last test cloud
+            if self.log.is_file():  # kept for a post-mortem of the last test cloud
                 shutil.copy(self.log, Path(tempfile.gettempdir()) / "pocketcloud-last-server.log")
             shutil.rmtree(self.state_dir.parent, ignore_errors=True)
 
