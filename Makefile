@@ -1,5 +1,6 @@
 # pocketcloud — two commands: `make quickstart` and `make test`.
-# Each installs what it needs (apt-get as root, a virtualenv, pip) and then runs.
+# Each installs what it needs (apt-get as root, a virtualenv holding exactly
+# requirements/lock.txt) and then runs. `make lock` re-resolves the lock.
 
 SHELL := /bin/bash
 VENV ?= .venv
@@ -11,7 +12,7 @@ TEST_APT_PACKAGES := chromium
 export POCKETCLOUD_HOME ?= /var/lib/pocketcloud
 export POCKETCLOUD_IMAGE_CACHE ?= /var/cache/pocketcloud/images
 
-.PHONY: quickstart test check lint typecheck unit deps system-deps bench clean
+.PHONY: quickstart test check lint typecheck unit deps system-deps bench lock clean
 
 quickstart: deps
 	$(VENV)/bin/pocketcloud init
@@ -28,8 +29,8 @@ check: lint typecheck
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint:
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench tools
+	$(VENV)/bin/ruff format --check src tests bench tools
 
 typecheck:
 	$(VENV)/bin/mypy
@@ -43,11 +44,15 @@ system-deps:
 	  else echo "need root to install:$$missing" >&2; exit 1; fi; \
 	fi
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+# the venv holds exactly the locked packages (hash-checked), whatever PyPI released since
+$(STAMP): requirements/lock.txt pyproject.toml tools/locked_venv.py
+	python3 tools/locked_venv.py sync $(VENV)
 	touch $(STAMP)
+
+# re-resolve the lock to the newest releases; commit the result alone, after `make test`
+lock: $(STAMP)
+	$(PY) tools/locked_venv.py lock $(VENV)
+	$(MAKE) deps
 
 bench: deps
 	@dpkg -s wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }

@@ -30,8 +30,12 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.hazmat.primitives.serialization import SSHPublicKeyTypes
 
 from pocketcloud.errors import ClientError, InvalidParameterValue
+
+# what a loader may return: a PEM/DER key, or an OpenSSH one (whose types grow by release)
+LoadedKey = PublicKeyTypes | SSHPublicKeyTypes
 
 RSA_BITS = 2048
 RSA_PUBLIC_EXPONENT = 65537
@@ -220,7 +224,7 @@ def import_public_key(blob: bytes) -> KeyMaterial:
     return _imported_material(key)
 
 
-def _load(blob: bytes) -> PublicKeyTypes:
+def _load(blob: bytes) -> LoadedKey:
     """Load a key in any accepted format, trying one extra base64 layer last."""
     key = _load_direct(blob)
     if key is None:
@@ -231,7 +235,7 @@ def _load(blob: bytes) -> PublicKeyTypes:
     return key
 
 
-def _load_direct(blob: bytes) -> PublicKeyTypes | None:
+def _load_direct(blob: bytes) -> LoadedKey | None:
     """Load a text format recognised by its header, else DER or base64 DER.
 
     Returns None when nothing fits; a recognised header with bad content raises.
@@ -255,7 +259,7 @@ def _b64decode(blob: bytes) -> bytes | None:
         return None
 
 
-def _load_der(blob: bytes | None) -> PublicKeyTypes | None:
+def _load_der(blob: bytes | None) -> LoadedKey | None:
     if not blob:
         return None
     try:
@@ -264,7 +268,7 @@ def _load_der(blob: bytes | None) -> PublicKeyTypes | None:
         return None
 
 
-def _load_text(text: str) -> PublicKeyTypes | None:
+def _load_text(text: str) -> LoadedKey | None:
     if text.startswith("-----BEGIN "):
         return serialization.load_pem_public_key(text.encode("ascii"))
     if text.startswith(_RFC4716_BEGIN):
@@ -274,7 +278,7 @@ def _load_text(text: str) -> PublicKeyTypes | None:
     return None
 
 
-def _load_openssh(text: str) -> PublicKeyTypes:
+def _load_openssh(text: str) -> LoadedKey:
     """One line: ``<type> <base64 blob> [comment]``."""
     if "\n" in text or "\r" in text:
         raise ValueError("more than one line")
@@ -284,7 +288,7 @@ def _load_openssh(text: str) -> PublicKeyTypes:
     return serialization.load_ssh_public_key(f"{key_type} {encoded}".encode("ascii"))
 
 
-def _load_rfc4716(text: str) -> PublicKeyTypes:
+def _load_rfc4716(text: str) -> LoadedKey:
     """RFC 4716: BEGIN line, ``Tag: value`` headers (``\\`` continues), base64, END line."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) < 3 or lines[0] != _RFC4716_BEGIN or lines[-1] != _RFC4716_END:
@@ -304,7 +308,7 @@ def _rfc4716_body(lines: list[str]) -> list[str]:
     return lines[index:]
 
 
-def _imported_material(key: PublicKeyTypes) -> KeyMaterial:
+def _imported_material(key: LoadedKey) -> KeyMaterial:
     if isinstance(key, rsa.RSAPublicKey):
         if not MIN_RSA_BITS <= key.key_size <= MAX_RSA_BITS:
             raise invalid_key()
