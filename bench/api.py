@@ -1,15 +1,22 @@
-"""API throughput: pocketcloud (SigV4 + IAM on) against a moto server, same boto3 workload.
+"""API throughput: pocketcloud (SigV4 + IAM on) against a moto server and the client's floor.
 
-Starts both servers on free local ports in this one run, drives each with one boto3
-client (describe_key_pairs; create_security_group + authorize_security_group_ingress),
-and prints calls/s for each and the ratio. Usage: ``python bench/api.py [-n N]``.
+Starts three servers on free local ports in this one run and drives each with one boto3
+client (describe_key_pairs; create_security_group + authorize_security_group_ingress):
+pocketcloud, a moto server, and the floor — a minimal asyncio server in its own process
+that answers each action with the bytes pocketcloud answered it with, so the floor is
+what this client on this machine can do at all. Prints calls/s for each, the ratio to
+moto, and ``floor ratio: NN%`` (pocketcloud's mean calls/s as a share of the floor's).
+Usage: ``python bench/api.py [-n N] [--rounds R] [--smoke]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import configparser
+import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -119,6 +126,81 @@ def moto() -> Iterator[tuple[str, str, str]]:
         process.wait(timeout=20)
 
 
+class CannedHttp(asyncio.Protocol):
+    """HTTP/1.1 keep-alive: each request is answered with the canned bytes of its Action."""
+
+    def __init__(self, answers: dict[bytes, bytes]) -> None:
+        self.answers = answers
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
+            length = re.search(rb"(?im)^content-length:\s*(\d+)", self.buffer[:end])
+            size = end + 4 + (int(length.group(1)) if length else 0)
+            if len(self.buffer) < size:
+                return
+            request, self.buffer = self.buffer[:size], self.buffer[size:]
+            action = re.search(rb"Action=(\w+)", request)
+            assert self.transport is not None
+            self.transport.write(self.answers[action.group(1) if action else b""])
+
+
+def serve_floor(port: int, answers_file: str) -> None:
+    """The floor server's process: canned answers on 127.0.0.1:port until terminated."""
+    canned = json.loads(Path(answers_file).read_text())
+    answers = {}
+    for action, body in canned.items():
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+            f"Content-Length: {len(body.encode())}\r\n"
+            "x-amzn-requestid: 00000000-0000-4000-8000-000000000000\r\n\r\n"
+        )
+        answers[action.encode()] = head.encode() + body.encode()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: CannedHttp(answers), "127.0.0.1", port)
+        await server.serve_forever()
+
+    asyncio.run(run())
+
+
+@contextmanager
+def floor(answers: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+    """The floor server in its own process, answering as pocketcloud answered."""
+    port = free_port()
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
+        json.dump(answers, file)
+        file.flush()
+        process = subprocess.Popen(
+            [sys.executable, __file__, "--floor-server", str(port), file.name],
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            wait_for(port, process)
+            yield f"http://127.0.0.1:{port}", "AKIAIOSFODNN7EXAMPLE", "x" * 40
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def record_answers(ec2: Any) -> dict[str, str]:
+    """Keep the body of each answer the client gets, by action (a botocore event hook)."""
+    answers: dict[str, str] = {}
+
+    def keep(http_response: Any, model: Any, **_: Any) -> None:
+        answers[model.name] = http_response.content.decode()
+
+    ec2.meta.events.register("after-call.ec2", keep)
+    return answers
+
+
 def client(endpoint: str, key: str, secret: str) -> Any:
     return boto3.client(
         "ec2",
@@ -170,31 +252,52 @@ def measure(ec2: Any, n: int, tag: str) -> dict[str, float]:
     }
 
 
+def report(best: dict[str, dict[str, float]], rounds: int, n: int) -> None:
+    """The table of calls/s, the ratio to moto, and the floor ratio."""
+    ours, moto_, floor_ = best["pocketcloud"], best["moto"], best["floor"]
+    print(f"best of {rounds} alternating rounds, {n} iterations each, one boto3 client")
+    print(
+        f"{'workload':<24}{'pocketcloud calls/s':>22}{'moto calls/s':>16}{'ratio':>8}"
+        f"{'floor calls/s':>16}{'of floor':>10}"
+    )
+    for name in ours:
+        print(
+            f"{name:<24}{ours[name]:>22.0f}{moto_[name]:>16.0f}{ours[name] / moto_[name]:>7.2f}x"
+            f"{floor_[name]:>16.0f}{ours[name] / floor_[name]:>9.0%}"
+        )
+    mean = {name: sum(values.values()) / len(values) for name, values in best.items()}
+    print(
+        f"{'mean':<24}{mean['pocketcloud']:>22.0f}{mean['moto']:>16.0f}"
+        f"{mean['pocketcloud'] / mean['moto']:>7.2f}x{mean['floor']:>16.0f}"
+        f"{mean['pocketcloud'] / mean['floor']:>9.0%}   (targets >= 4x moto, >= 70% of floor)"
+    )
+    print(f"floor ratio: {mean['pocketcloud'] / mean['floor'] * 100:.0f}%")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=500, help="iterations per workload and round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; best kept")
+    parser.add_argument("--smoke", action="store_true", help="a few seconds: -n 20, 1 round")
+    parser.add_argument("--floor-server", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    best: dict[str, dict[str, float]] = {"pocketcloud": {}, "moto": {}}
+    if args.floor_server:
+        serve_floor(int(args.floor_server[0]), args.floor_server[1])
+        return
+    if args.smoke:
+        args.n, args.rounds = 20, 1
+    best: dict[str, dict[str, float]] = {"pocketcloud": {}, "moto": {}, "floor": {}}
     with pocketcloud() as pc, moto() as mt:
-        clients = {"pocketcloud": client(*pc), "moto": client(*mt)}
-        for round_no in range(args.rounds):
-            for name, ec2 in clients.items():
-                for workload, value in measure(ec2, args.n, f"r{round_no}").items():
-                    best[name][workload] = max(best[name].get(workload, 0.0), value)
-    ours, theirs = best["pocketcloud"], best["moto"]
-    print(f"best of {args.rounds} alternating rounds, {args.n} iterations each, one boto3 client")
-    print(f"{'workload':<24}{'pocketcloud calls/s':>22}{'moto calls/s':>16}{'ratio':>8}")
-    for name in ours:
-        print(
-            f"{name:<24}{ours[name]:>22.0f}{theirs[name]:>16.0f}{ours[name] / theirs[name]:>7.2f}x"
-        )
-    mean_ours = sum(ours.values()) / len(ours)
-    mean_theirs = sum(theirs.values()) / len(theirs)
-    print(
-        f"{'mean':<24}{mean_ours:>22.0f}{mean_theirs:>16.0f}"
-        f"{mean_ours / mean_theirs:>7.2f}x   (target >= 3x)"
-    )
+        ours = client(*pc)
+        answers = record_answers(ours)
+        measure(ours, 1, "record")  # one of each call: the floor's canned answers
+        with floor(answers) as fl:
+            clients = {"pocketcloud": ours, "moto": client(*mt), "floor": client(*fl)}
+            for round_no in range(args.rounds):
+                for name, ec2 in clients.items():
+                    for workload, value in measure(ec2, args.n, f"r{round_no}").items():
+                        best[name][workload] = max(best[name].get(workload, 0.0), value)
+    report(best, args.rounds, args.n)
 
 
 if __name__ == "__main__":

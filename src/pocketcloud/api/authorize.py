@@ -185,9 +185,10 @@ def authorize(
         targets = ec2_targets(cloud, operation, params)
     else:
         targets = [(iam_target(cloud, principal, operation, params), None)]
+    reads_tags = any(policy.reads_resource_tags for policy in policies)
     for resource, resource_id in targets:
         scoped = dict(keys)
-        if resource_id:
+        if resource_id and reads_tags:
             for key, value in tags.for_resource(cloud, resource_id).items():
                 scoped[f"ec2:ResourceTag/{key}"] = value
         decision = evaluate(policies, RequestContext(action, resource, scoped))

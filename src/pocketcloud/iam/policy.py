@@ -180,6 +180,9 @@ class Policy:
     version: str
     statements: tuple[Statement, ...]
     id: str | None = None
+    #: whether any part of it can read a resource's tags (``ec2:ResourceTag/…``,
+    #: ``aws:ResourceTag/…``), so that a caller needs to look them up at all
+    reads_resource_tags: bool = False
 
 
 # --- validation -------------------------------------------------------------
@@ -320,4 +323,5 @@ def parse_policy(document: str) -> Policy:
     variables = version == VARIABLES_VERSION
     statements = tuple(_statement(raw, variables) for raw in _raw_statements(data))
     _check_sids(statements)
-    return Policy(str(version), statements, policy_id)
+    reads_tags = "resourcetag/" in document.lower()
+    return Policy(str(version), statements, policy_id, reads_tags)

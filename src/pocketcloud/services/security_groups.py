@@ -109,10 +109,10 @@ def create_security_group(
         group_id = ids.ec2_id("sg")
         _insert(cloud, group_id, name, description, vpc.vpc_id)
         tags.apply(cloud, group_id, group_tags)
-        authorize(
+        egress = authorize(
             cloud, group_id, True, [Permission("-1", -1, -1, (Peer(cidr_ipv4="0.0.0.0/0"),))], {}
         )
-        return get(cloud, group_id)
+        return SecurityGroup(group_id, name, description, vpc.vpc_id, tuple(egress), group_tags)
 
 
 def _check_id(group_id: str) -> None:
@@ -147,6 +147,14 @@ def resolve(cloud: Cloud, group_id: str | None, group_name: str | None) -> str:
     raise ClientError(
         "MissingParameter", "The request must contain the parameter groupId or groupName"
     )
+
+
+def _require(cloud: Cloud, group_id: str) -> None:
+    """InvalidGroup.NotFound unless the group exists."""
+    if not cloud.store.one("SELECT 1 FROM security_groups WHERE group_id = ?", (group_id,)):
+        raise ClientError(
+            "InvalidGroup.NotFound", f"The security group '{group_id}' does not exist"
+        )
 
 
 def get(cloud: Cloud, group_id: str) -> SecurityGroup:
@@ -323,7 +331,7 @@ def authorize_rules(
 ) -> list[Rule]:
     """AuthorizeSecurityGroupIngress/Egress, in one transaction; applies live."""
     with cloud.store.transaction():
-        get(cloud, group_id)
+        _require(cloud, group_id)
         added = authorize(cloud, group_id, egress, permissions, rule_tags)
     cloud.wake()
     return added
@@ -338,7 +346,7 @@ def revoke_rules(
 ) -> list[Rule]:
     """RevokeSecurityGroupIngress/Egress, in one transaction; applies live."""
     with cloud.store.transaction():
-        get(cloud, group_id)
+        _require(cloud, group_id)
         removed = revoke(cloud, group_id, egress, permissions, rule_ids)
     cloud.wake()
     return removed

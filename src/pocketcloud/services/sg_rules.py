@@ -201,7 +201,7 @@ def authorize(
     """Add rules to a group (call inside a transaction); duplicates are rejected."""
     tags.validate(rule_tags)
     new = expand(group_id, egress, permissions)
-    current = rules_of(cloud, [group_id])
+    current = rules_of(cloud, [group_id], with_tags=False)
     existing = {r.key() for r in current}
     for rule in new:
         if rule.key() in existing:

@@ -5,6 +5,7 @@ Touches the filesystem (the database file); nothing else below ``services`` does
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -14,8 +15,16 @@ from typing import Any
 
 from pocketcloud.store.schema import MIGRATIONS, VERSION
 
+log = logging.getLogger("pocketcloud.store")
+
 Row = sqlite3.Row
 Params = Sequence[Any] | dict[str, Any]
+
+#: commits between two checkpoints of the WAL into the database file
+CHECKPOINT_EVERY = 100
+#: WAL frames (pages) past which a checkpoint also truncates the WAL: under a steady stream
+#: of commits a PASSIVE checkpoint never catches the writer, and the WAL would only grow
+TRUNCATE_FRAMES = 8000
 
 
 class SchemaTooNewError(RuntimeError):
@@ -44,6 +53,10 @@ class Store:
         # survives the machine dying, at the price of an fsync per commit.
         self._db.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
         self._db.execute("PRAGMA foreign_keys=ON")
+        # checkpoints (which fsync) run on a thread of their own, not inside a commit
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = _Checkpointer(self.path)
+        self._commits = 0
         self._migrate()
 
     def _migrate(self) -> None:
@@ -78,8 +91,14 @@ class Store:
                 raise
             else:
                 self._db.execute("COMMIT")
+                self._committed()
             finally:
                 self._depth = 0
+
+    def _committed(self) -> None:
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0:
+            self._checkpointer.request()
 
     def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
@@ -122,8 +141,67 @@ class Store:
 
     def close(self) -> None:
         """Close the connection (checkpoints the WAL)."""
+        self._checkpointer.close()
         with self._lock:
             self._db.close()
+
+
+class _Checkpointer:
+    """Copies the WAL into the database file on a thread and connection of its own.
+
+    SQLite's automatic checkpoint runs inside the COMMIT that crosses its threshold,
+    so one API call in a hundred paid for the copy and its fsync (milliseconds). A
+    PASSIVE checkpoint never blocks the writer; sqlite3 releases the GIL while it works.
+    Only when the WAL has grown past ``TRUNCATE_FRAMES`` (the writer never paused long
+    enough for a passive one to finish) does a TRUNCATE checkpoint hold the writer back
+    for the little that is left, so that the WAL starts over.
+    The thread starts on the first request; side effect: writes the database file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._wanted = threading.Event()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._guard = threading.Lock()
+
+    def request(self) -> None:
+        """Ask for a checkpoint soon."""
+        with self._guard:
+            if self._closed:
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="sqlite-checkpoint", daemon=True
+                )
+                self._thread.start()
+        self._wanted.set()
+
+    def close(self) -> None:
+        """Stop the thread (a last checkpoint happens when the store's connection closes)."""
+        with self._guard:
+            self._closed = True
+            thread = self._thread
+        self._wanted.set()
+        if thread is not None:
+            thread.join(timeout=30)
+
+    def _run(self) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                if self._closed:
+                    return
+                try:
+                    _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames > TRUNCATE_FRAMES:
+                        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                except sqlite3.Error:  # tried again at the next request
+                    log.exception("checkpoint of %s failed", self.path)
+        finally:
+            db.close()
 
 
 def _statements(script: str) -> list[str]:

@@ -1,0 +1,65 @@
+"""The SQLite store: checkpoints of its write-ahead log happen beside commits, not in them."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from pocketcloud.store import sqlite as store_sqlite
+from pocketcloud.store.sqlite import Store
+
+FRAME = 4096 + 24  # a WAL frame: one page and its header
+
+
+def _wal_frames(path: Path) -> int:
+    wal = path.with_name(path.name + "-wal")
+    return wal.stat().st_size // FRAME if wal.exists() else 0
+
+
+class TestCheckpoints:
+    def test_a_commit_never_checkpoints_on_its_own(self, tmp_path: Path) -> None:
+        """The store's connection has SQLite's automatic checkpoint off."""
+        store = Store(tmp_path / "db")
+        try:
+            assert store.scalar("PRAGMA wal_autocheckpoint") == 0
+        finally:
+            store.close()
+
+    def test_the_wal_stays_bounded_under_a_stream_of_commits(self, tmp_path: Path) -> None:
+        """With no pause between commits, the background checkpoint still truncates the WAL."""
+        path = tmp_path / "db"
+        store = Store(path)
+        store.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)")
+        store.execute("CREATE INDEX t_body ON t(body)")
+        limit = 400
+        original = store_sqlite.TRUNCATE_FRAMES
+        store_sqlite.TRUNCATE_FRAMES = limit
+        try:
+            biggest = 0
+            for number in range(3000):
+                with store.transaction():
+                    store.execute("INSERT INTO t(body) VALUES(?)", (f"{number:08d}" * 50,))
+                biggest = max(biggest, _wal_frames(path))
+            # without the truncation the WAL would hold every page written: thousands
+            assert biggest < 5 * limit, biggest
+        finally:
+            store_sqlite.TRUNCATE_FRAMES = original
+            store.close()
+
+    def test_what_was_committed_is_in_the_database_file_after_close(self, tmp_path: Path) -> None:
+        """Closing checkpoints the rest: a fresh connection sees every row, and no WAL is left."""
+        path = tmp_path / "db"
+        store = Store(path)
+        store.execute("CREATE TABLE t(id INTEGER PRIMARY KEY)")
+        for _ in range(250):
+            with store.transaction():
+                store.execute("INSERT INTO t DEFAULT VALUES")
+        time.sleep(0.1)  # let a background checkpoint run meanwhile
+        store.close()
+        assert not path.with_name(path.name + "-wal").exists()
+        db = sqlite3.connect(path)
+        try:
+            assert db.execute("SELECT count(*) FROM t").fetchone()[0] == 250
+        finally:
+            db.close()
