@@ -43,7 +43,7 @@ from tests.host.conftest import (
 )
 
 from pocketcloud.host import firewall, images
-from pocketcloud.services import firewall as firewall_model
+from pocketcloud.reconcile import firewall_model
 from pocketcloud.services.account import open_cloud
 
 PORT = 8080

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pocketcloud.services import instance_types
+from pocketcloud.services.ec2 import instance_types
 
 
 class TestDescribeInstanceTypes:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pocketcloud.errors import ClientError
-from pocketcloud.services import filters
-from pocketcloud.services.filters import Filter
+from pocketcloud.services.ec2 import filters
+from pocketcloud.services.ec2.filters import Filter
 
 
 class TestMatching:

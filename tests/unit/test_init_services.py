@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from pocketcloud.host import init
-from pocketcloud.host.services_init import (
+from pocketcloud.guest import init
+from pocketcloud.guest.supervisor import (
     Plan,
     ServiceSpec,
     ServiceTable,
@@ -31,6 +31,7 @@ from pocketcloud.host.services_init import (
     read_dir,
     restart_delay,
 )
+from pocketcloud.host import runtime
 
 
 class TestParseSpec:
@@ -331,11 +332,11 @@ def _alive(pid: int) -> bool:
 
 
 class TestStaging:
-    def test_staged_init_imports_its_services_module(self, tmp_path: Path) -> None:
-        """stage() copies services_init.py next to init.py; the staged init imports it from
+    def test_staged_init_imports_its_supervisor(self, tmp_path: Path) -> None:
+        """stage_guest() copies supervisor.py next to init.py; the staged init imports it from
         the boot directory with no site-packages at all."""
-        init.stage(str(tmp_path))
-        code = "import pocketcloud.host.init as i; print(i.services_init.__file__)"
+        runtime.stage_guest(tmp_path)
+        code = "import pocketcloud.guest.init as i; print(i.supervisor.__file__)"
         found = subprocess.run(
             [sys.executable, "-S", "-B", "-c", code],
             env={"PYTHONPATH": str(tmp_path)},
@@ -343,4 +344,4 @@ class TestStaging:
             text=True,
             check=True,
         ).stdout.strip()
-        assert found == str(tmp_path / "pocketcloud" / "host" / "services_init.py")
+        assert found == str(tmp_path / "pocketcloud" / "guest" / "supervisor.py")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pocketcloud.errors import InvalidParameterValue
-from pocketcloud.services import filters, instance_types
+from pocketcloud.services.ec2 import filters, instance_types
 
 #: (type, vCPUs, MiB) as DescribeInstanceTypes reports them on AWS
 KNOWN = [

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pocketcloud.errors import ClientError, InvalidParameterValue
-from pocketcloud.keys import (
+from pocketcloud.services.ec2.keys import (
     INVALID_KEY_CODE,
     INVALID_KEY_MESSAGE,
     GeneratedKey,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pocketcloud.errors import ClientError, InvalidParameterValue
-from pocketcloud.services import instance_types, lifecycle
-from pocketcloud.services.lifecycle import State
+from pocketcloud.services.ec2 import instance_types, lifecycle
+from pocketcloud.services.ec2.lifecycle import State
 
 IID = "i-0123456789abcdef0"
 

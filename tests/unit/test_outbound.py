@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pocketcloud.services.outbound import Topology, effective_table, outbound_subnets
+from pocketcloud.reconcile.outbound import Topology, effective_table, outbound_subnets
 
 # vpc-a: public subnet via the main table, private subnet with its own table (no route out)
 # vpc-b: its main table routes 0.0.0.0/0 to vpc-a's gateway (not attached to vpc-b)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pocketcloud.host import cgroups, init
+from pocketcloud.guest import init
+from pocketcloud.host import cgroups, runtime
 from pocketcloud.host.runtime import InstanceSpec, init_config, names, spawn_command
 
 SPEC = InstanceSpec(
@@ -115,7 +116,7 @@ class TestSpawnCommand:
             "-s",
             "-B",
             "-m",
-            "pocketcloud.host.init",
+            "pocketcloud.guest.init",
             str(SPEC.workdir / "init.json"),
         ]
 
@@ -141,11 +142,11 @@ class TestLimitFiles:
 
 class TestInitStaging:
     def test_stage_copies_a_runnable_package(self, tmp_path: Path) -> None:
-        """stage() writes pocketcloud/host/init.py (identical to the module) and empty
+        """stage_guest() writes pocketcloud/guest/init.py (identical to the module) and empty
         package markers, all world-readable."""
         boot = tmp_path / "boot"
-        init.stage(str(boot))
-        copied = boot / "pocketcloud" / "host" / "init.py"
+        runtime.stage_guest(boot)
+        copied = boot / "pocketcloud" / "guest" / "init.py"
         assert copied.read_bytes() == Path(init.__file__).read_bytes()
         assert (boot / "pocketcloud" / "__init__.py").read_text() == ""
         assert not (boot / "__init__.py").exists()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pocketcloud.api import ec2_instance_filters as instance_filters
-from pocketcloud.api import optable, view_filters
+from pocketcloud.api import optable
+from pocketcloud.api.ec2 import instance_filters, view_filters
 
 VIEW = {
     "InstanceId": "i-0123456789abcdef0",

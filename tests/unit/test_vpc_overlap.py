@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 from pocketcloud.host.routes import HostRoute, parse
-from pocketcloud.services.network import Vpc
-from pocketcloud.services.vpcs import overlap
+from pocketcloud.services.ec2.network import Vpc
+from pocketcloud.services.ec2.vpcs import overlap
 
 IP_OUTPUT = """[
  {"dst":"default","gateway":"192.0.2.1","dev":"eth0","flags":[]},

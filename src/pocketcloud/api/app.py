@@ -19,36 +19,21 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from pocketcloud import ids
-from pocketcloud.api import (  # noqa: F401 (importing registers the handlers)
-    ec2,
-    ec2_addresses,
-    ec2_instance_types,
-    ec2_instances,
-    ec2_interfaces,
-    ec2_routing,
-    ec2_security_groups,
-    ec2_templates,
-    ec2_volumes,
-    ec2_vpcs,
-    iam,
-    sigv4,
-    sts,
-)
+from pocketcloud.api import sigv4
 from pocketcloud.api.authorize import authorize
-from pocketcloud.api.call import Call, Registry
+from pocketcloud.api.call import Call
 from pocketcloud.api.codec import codec_for
-from pocketcloud.api.ec2_common import registry as ec2_registry
 from pocketcloud.api.errors import render_error
+from pocketcloud.api.registry import REGISTRIES
 from pocketcloud.errors import ClientError, CloudError, MalformedQueryString, ServerError
 from pocketcloud.services.context import Cloud
-from pocketcloud.services.principals import Principal, by_access_key
+from pocketcloud.services.iam.principals import Principal, by_access_key
 
 log = logging.getLogger("pocketcloud.api")
 
 MAX_BODY = 1024 * 1024
 VERSIONS = {"2016-11-15": "ec2", "2010-05-08": "iam", "2011-06-15": "sts"}
 CONSOLE = "/console"
-REGISTRIES: dict[str, Registry] = {"ec2": ec2_registry, "iam": iam.registry, "sts": sts.registry}
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

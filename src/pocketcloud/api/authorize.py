@@ -8,10 +8,11 @@ from typing import Any
 
 from pocketcloud.errors import ClientError, CloudError
 from pocketcloud.iam.evaluate import Decision, RequestContext, evaluate
-from pocketcloud.services import iam_users, keypairs, network, resources, security_groups, tags
 from pocketcloud.services.context import Cloud
-from pocketcloud.services.iam_common import arn as iam_arn
-from pocketcloud.services.principals import Principal, policies_of
+from pocketcloud.services.ec2 import key_pairs, network, resources, security_groups, tags
+from pocketcloud.services.iam import users as iam_users
+from pocketcloud.services.iam.common import arn as iam_arn
+from pocketcloud.services.iam.principals import Principal, policies_of
 
 #: operations anyone authenticated may call, as on AWS
 ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
@@ -63,7 +64,7 @@ def _new_key(cloud: Cloud, params: Params) -> Targets:
 
 
 def _key(cloud: Cloud, params: Params) -> Targets:
-    name, key_id = keypairs.identify(cloud, params.get("KeyName"), params.get("KeyPairId"))
+    name, key_id = key_pairs.identify(cloud, params.get("KeyName"), params.get("KeyPairId"))
     return [(ec2_arn(cloud, "key-pair", name), key_id)]
 
 
@@ -102,7 +103,7 @@ def _launch_targets(cloud: Cloud, params: Params) -> Targets:
         (f"arn:aws:ec2:{cloud.region}::image/{params.get('ImageId', '')}", None),
     ]
     if params.get("KeyName"):
-        name, key_id = keypairs.identify(cloud, params["KeyName"], None)
+        name, key_id = key_pairs.identify(cloud, params["KeyName"], None)
         targets.append((ec2_arn(cloud, "key-pair", name), key_id))
     for group_id in params.get("SecurityGroupIds", []):
         targets.append((ec2_arn(cloud, "security-group", group_id), group_id))
@@ -128,7 +129,7 @@ def _tag_target(cloud: Cloud, resource_id: str) -> tuple[str, str | None]:
     kind = resources.kind_of(resource_id)
     name = resource_id
     if kind.resource_type == "key-pair":
-        name, _ = keypairs.identify(cloud, None, resource_id)
+        name, _ = key_pairs.identify(cloud, None, resource_id)
     return ec2_arn(cloud, kind.resource_type, name), resource_id
 
 

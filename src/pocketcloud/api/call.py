@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pocketcloud.services.context import Cloud
-from pocketcloud.services.principals import Principal
+from pocketcloud.services.iam.principals import Principal
 
 Params = dict[str, Any]
 Result = dict[str, Any]

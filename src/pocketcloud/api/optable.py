@@ -16,7 +16,7 @@ from typing import Any
 
 import botocore.loaders
 
-from pocketcloud.api.app import REGISTRIES
+from pocketcloud.api.registry import REGISTRIES
 
 #: how an operation differs from AWS, where it does (shown in the table)
 DIFFERENCES: dict[str, str] = {

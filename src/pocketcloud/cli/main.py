@@ -155,9 +155,9 @@ def serve(
     import uvicorn  # noqa: PLC0415
 
     from pocketcloud.api.app import Api  # noqa: PLC0415
-    from pocketcloud.api.imds import MetadataServer  # noqa: PLC0415
+    from pocketcloud.api.ec2.metadata import MetadataServer  # noqa: PLC0415
     from pocketcloud.host.network import GATEWAY  # noqa: PLC0415
-    from pocketcloud.reconcile import Reconciler, teardown  # noqa: PLC0415
+    from pocketcloud.reconcile.loop import Reconciler, teardown  # noqa: PLC0415
     from pocketcloud.services.account import open_cloud  # noqa: PLC0415
 
     paths = _paths(state)
@@ -226,7 +226,7 @@ def up(state: StateDir = None) -> None:
 def down(state: StateDir = None) -> None:
     """Stop the control plane; the state directory keeps every record."""
     paths = _paths(state)
-    from pocketcloud.reconcile import teardown  # noqa: PLC0415
+    from pocketcloud.reconcile.loop import teardown  # noqa: PLC0415
     from pocketcloud.services.account import open_cloud  # noqa: PLC0415
 
     alive = daemon.liveness(paths.pidfile)

@@ -1,6 +1,6 @@
 """Starting, stopping and inspecting instances on this host.
 
-An instance is ``ip netns exec <netns> unshare --user ... <python3> -m pocketcloud.host.init
+An instance is ``ip netns exec <netns> unshare --user ... <python3> -m pocketcloud.guest.init
 <workdir>/init.json`` in its own netns (:mod:`.network`) and cgroups (:mod:`.cgroups`),
 with :mod:`.init` as PID 1. Root inside is host uid 100000, the owner of the image's files.
 
@@ -8,7 +8,7 @@ Host objects carry the cloud's prefix: netns ``<prefix>-<8hex>``, veth ``<prefix
 the policy rules naming that veth, cgroups ``pocketcloud/<prefix>/<id>``. Instance
 processes are found two ways, because after a crash neither alone is enough: every process
 in the instance's cgroups (nothing inside can leave them), plus every process whose command
-line runs ``pocketcloud.host.init`` — the init.json it names holds prefix and id — which
+line runs ``pocketcloud.guest.init`` — the init.json it names holds prefix and id — which
 also finds an init that died, or was killed, before it joined its cgroups.
 
 Everything here except :func:`names`, :func:`init_config` and :func:`spawn_command`
@@ -31,12 +31,16 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization as ser
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from pocketcloud.host import cgroups, imds, init, network
+import pocketcloud.guest
+from pocketcloud.host import cgroups, imds, network
 from pocketcloud.host.run import HostError, run
 
 SHIFT = 100_000  # host uid/gid of root inside every instance
 ID_RANGE = 65_536
-INIT_MODULE = "pocketcloud.host.init"
+INIT_MODULE = "pocketcloud.guest.init"
+#: the init's module now and before it moved: instances started by an older pocketcloud
+#: still run under the old name, and are still this cloud's
+INIT_MODULES = (INIT_MODULE, "pocketcloud.host.init")
 BOOT_TIMEOUT = 20.0
 CONSOLE_LIMIT = 64 * 1024  # what EC2's GetConsoleOutput returns: the latest 64 KB
 _PREFIX_RE = re.compile(r"[a-z][a-z0-9]{0,5}")
@@ -284,8 +288,27 @@ def _prepare_workdir(spec: InstanceSpec, config: dict[str, Any]) -> None:
         (spec.workdir / sub).mkdir(mode=0o755, exist_ok=True)
         os.chown(spec.workdir / sub, SHIFT, SHIFT)
     _write_owned(spec.workdir / "init.json", json.dumps(config, indent=2).encode(), 0o600)
-    init.stage(str(spec.workdir / "boot"))
+    stage_guest(spec.workdir / "boot")
     _ensure_host_key(spec)
+
+
+def stage_guest(boot: Path) -> None:
+    """Copy the guest package (init and its supervisor) into ``boot`` as a minimal
+    ``pocketcloud.guest`` package, readable by the instance's uid (writes files).
+
+    The installed package may live where uid 100000 cannot read it (a venv under
+    /root); the instance's workdir is readable by it by construction.
+    """
+    source = Path(pocketcloud.guest.__file__).parent
+    target = boot / "pocketcloud" / "guest"
+    target.mkdir(parents=True, exist_ok=True)
+    for directory in (boot, boot / "pocketcloud", target):
+        directory.chmod(0o755)
+    (boot / "pocketcloud" / "__init__.py").write_text("")
+    (boot / "pocketcloud" / "__init__.py").chmod(0o644)
+    for module in sorted(source.glob("*.py")):
+        shutil.copyfile(module, target / module.name)
+        (target / module.name).chmod(0o644)
 
 
 def _write_owned(path: Path, data: bytes, mode: int) -> None:
@@ -346,7 +369,7 @@ def _teardown(spec: InstanceSpec) -> None:
 def _is_pid1_init(pid: int) -> bool:
     """The python init itself, not the unshare above it (SIGTERM there would SIGKILL init)."""
     args = cgroups.cmdline(pid)
-    return len(args) >= 2 and args[-2] == INIT_MODULE and "unshare" not in args[0]
+    return len(args) >= 2 and args[-2] in INIT_MODULES and "unshare" not in args[0]
 
 
 def _running_pid(spec: InstanceSpec) -> int | None:
@@ -355,7 +378,8 @@ def _running_pid(spec: InstanceSpec) -> int | None:
         pid = int((spec.workdir / "pid").read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
-    ours = cgroups.cmdline(pid)[-2:] == [INIT_MODULE, str(spec.workdir / "init.json")]
+    args = cgroups.cmdline(pid)[-2:]
+    ours = len(args) == 2 and args[0] in INIT_MODULES and args[1] == str(spec.workdir / "init.json")
     return pid if ours and cgroups.alive(pid) else None
 
 
@@ -367,9 +391,12 @@ def _terminate(pids: set[int], grace: float) -> None:
 
 
 def _init_processes(prefix: str) -> dict[int, str]:
-    """pid → instance id, for each process running ``pocketcloud.host.init`` of the prefix."""
+    """pid → instance id, for each process running the init module of the prefix."""
     found = {}
-    for pid, args in cgroups.running_module(INIT_MODULE).items():
+    running = {
+        pid: args for name in INIT_MODULES for pid, args in cgroups.running_module(name).items()
+    }
+    for pid, args in running.items():
         with contextlib.suppress(OSError, ValueError):
             config = json.loads(Path(args[-1]).read_text())
             if config.get("prefix") == prefix:

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from pocketcloud import ids
 from pocketcloud.config import Paths, Settings, load_settings, save_settings
-from pocketcloud.services import iam_policies, iam_users, vpcs
 from pocketcloud.services.context import Cloud, now
+from pocketcloud.services.ec2 import vpcs
+from pocketcloud.services.iam import policies as iam_policies
+from pocketcloud.services.iam import users as iam_users
 from pocketcloud.store import Store
 
 ADMIN_USER = "admin"

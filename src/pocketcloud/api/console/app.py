@@ -33,7 +33,7 @@ from pocketcloud.api.console.sessions import (
 )
 from pocketcloud.errors import ClientError
 from pocketcloud.services.context import Cloud
-from pocketcloud.services.principals import Principal
+from pocketcloud.services.iam.principals import Principal
 
 HERE = Path(__file__).parent
 PREFIX = "/console"

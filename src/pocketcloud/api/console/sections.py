@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pocketcloud import ids
-from pocketcloud.api.app import REGISTRIES
 from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call
+from pocketcloud.api.registry import REGISTRIES
 from pocketcloud.errors import CloudError
 from pocketcloud.services.context import Cloud
-from pocketcloud.services.principals import Principal
+from pocketcloud.services.iam.principals import Principal
 
 Item = dict[str, Any]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from pocketcloud.errors import ClientError
 from pocketcloud.services.context import Cloud
-from pocketcloud.services.principals import Principal, by_access_key
+from pocketcloud.services.iam.principals import Principal, by_access_key
 
 #: how long a session lasts without signing in again (seconds)
 LIFETIME = 8 * 3600

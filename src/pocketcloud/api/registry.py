@@ -1,0 +1,28 @@
+"""Every served operation's wire handler, by service: importing a handler module registers it.
+
+A service is the one a request's SigV4 credential scope names (``…/ec2/aws4_request``).
+A new AWS service adds its package beside ``ec2/``, ``iam/`` and ``sts/`` and its line here.
+"""
+
+from __future__ import annotations
+
+from pocketcloud.api.call import Registry
+from pocketcloud.api.ec2 import (  # noqa: F401 (importing registers the handlers)
+    addresses,
+    instance_types,
+    instances,
+    interfaces,
+    key_pairs,
+    launch_templates,
+    routing,
+    security_groups,
+    tags,
+    volumes,
+    vpcs,
+)
+from pocketcloud.api.ec2.common import registry as ec2
+from pocketcloud.api.iam import policies, users  # noqa: F401 (importing registers the handlers)
+from pocketcloud.api.iam.common import registry as iam
+from pocketcloud.api.sts.identity import registry as sts
+
+REGISTRIES: dict[str, Registry] = {"ec2": ec2, "iam": iam, "sts": sts}
