@@ -71,6 +71,10 @@ AWS_LEAVES_EMPTY: dict[str, str] = {
     "InstanceStatus.PerformanceStatus": "shown only on instances with performance checks",
     "InstanceStatusDetails.ImpairedSince": "impaired instances only",
     "EbsStatusDetails.ImpairedSince": "impaired volumes only",
+    # volumes
+    "Volume.MultiAvailabilityZoneConfiguration": "Multi-Availability Zone volumes only",
+    "EbsInstanceBlockDevice.MultiAvailabilityZoneConfiguration": "Multi-AZ volumes only",
+    "EbsBlockDevice.MultiAvailabilityZoneConfiguration": "only when an AMI's mapping sets it",
     # images
     "Image.KernelId": "paravirtual kernels only",
     "Image.RamdiskId": "paravirtual kernels only",

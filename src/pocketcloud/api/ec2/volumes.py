@@ -20,6 +20,10 @@ def volume_view(call: Call, v: Volume) -> Result:
                 "State": "attached",
                 "VolumeId": v.volume_id,
                 "DeleteOnTermination": v.delete_on_termination,
+                "AvailabilityZone": v.zone,
+                "AvailabilityZoneId": network.zone_id(call.cloud, v.zone),
+                # the root is a directory, not a block device: nothing reports TRIM
+                "TrimState": "disabled",
             }
         )
     return {
@@ -39,6 +43,7 @@ def volume_view(call: Call, v: Volume) -> Result:
         "MultiAttachEnabled": False,
         "FastRestored": False,
         "Operator": {"Managed": False},
+        "TrimOnAttach": "disabled",
     }
 
 
@@ -52,6 +57,7 @@ def block_device_mappings(call: Call, instance_id: str) -> list[Result]:
                 "DeleteOnTermination": v.delete_on_termination,
                 "Status": "attached",
                 "VolumeId": v.volume_id,
+                "TrimState": "disabled",
             },
         }
         for v in volumes.attached_to(call.cloud, instance_id)
