@@ -28,6 +28,10 @@ test: deps
 check: lint typecheck
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# the pure tests alone: no cloud, no instances (the few marked needs_root skip unless root)
+unit: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not live"
+
 lint:
 	$(VENV)/bin/ruff check src tests bench tools
 	$(VENV)/bin/ruff format --check src tests bench tools

@@ -42,8 +42,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import BIN, PROFILE, Server, make_server
-from tests.host.conftest import Machine, perm
+from tests.plugin.clouds import BIN, PROFILE, Server, make_server
+from tests.plugin.instances import Machine, perm
 
 from pocketcloud.host import images
 

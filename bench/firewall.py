@@ -30,8 +30,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import Server, make_server
-from tests.host.conftest import (
+from tests.plugin.clouds import Server, make_server
+from tests.plugin.instances import (
     Machine,
     install_probe,
     launch,

@@ -24,8 +24,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import Server, make_server
-from tests.host.conftest import ssh_group, wait_for_banner
+from tests.plugin.clouds import Server, make_server
+from tests.plugin.instances import ssh_group, wait_for_banner
 
 from pocketcloud.host import images
 

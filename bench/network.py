@@ -38,9 +38,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import Server, make_server
-from tests.host.conftest import Machine, perm, wait_for_banner
-from tests.host.test_vpc_network import free_cidr
+from tests.plugin.clouds import Server, make_server
+from tests.plugin.instances import Machine, perm, wait_for_banner
+from tests.reconcile.test_vpc_network import free_cidr
 
 from pocketcloud.host import images, nat, runtime
 

@@ -9,7 +9,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.rawclient import FORM, presigned_url, send, signed
-from tests.conftest import Server
+from tests.plugin.clouds import Server
+
+pytestmark = [pytest.mark.live, pytest.mark.shared_cloud]
 
 EC2 = {"Action": "DescribeKeyPairs", "Version": "2016-11-15"}
 IAM = {"Action": "ListUsers", "Version": "2010-05-08"}

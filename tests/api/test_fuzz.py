@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-from collections.abc import Iterator
 from urllib.parse import quote, urlencode
 
 import botocore.session
@@ -16,7 +15,9 @@ from hypothesis import strategies as st
 
 from pocketcloud.api.app import REGISTRIES
 from tests.api.rawclient import FORM
-from tests.conftest import Server, make_server
+from tests.plugin.clouds import Server
+
+pytestmark = pytest.mark.live
 
 SERVICES = {"ec2": "2016-11-15", "iam": "2010-05-08", "sts": "2011-06-15"}
 EXAMPLES = 10_500
@@ -107,15 +108,6 @@ def requests(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], bool]:
     return service, params, draw(st.integers(0, 19)) != 0
 
 
-@pytest.fixture(scope="module")
-def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server of the fuzz test's own."""
-    srv = make_server(tmp_path_factory.mktemp("fuzz"))
-    srv.start()
-    yield srv
-    srv.remove()
-
-
 class Sender:
     """One keep-alive connection, reopened after the server closes it."""
 
@@ -144,9 +136,9 @@ class Sender:
         return response.status
 
 
-def test_fuzz_never_5xx(fuzz_server: Server) -> None:
+def test_fuzz_never_5xx(cloud: Server) -> None:
     """Over 10,000 generated requests the server never answers 5xx and never dies."""
-    sender = Sender(fuzz_server)
+    sender = Sender(cloud)
     statuses: list[int] = []
 
     @settings(
@@ -168,6 +160,6 @@ def test_fuzz_never_5xx(fuzz_server: Server) -> None:
     finally:
         sender.conn.close()
     assert len(statuses) >= 10_000
-    assert fuzz_server.process is not None
-    assert fuzz_server.process.poll() is None
+    assert cloud.process is not None
+    assert cloud.process.poll() is None
     assert 200 in statuses, "the fuzz never got past authentication and parsing"

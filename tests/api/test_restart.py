@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Server, make_server
+from tests.plugin.clouds import Server, make_server
+
+pytestmark = pytest.mark.live
 
 
 @pytest.fixture

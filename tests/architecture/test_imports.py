@@ -22,6 +22,10 @@ FORBIDDEN = {
     "host": {"api", "services", "store", "reconcile", "cli", "deploy", "explain", "iam"},
     "services": {"api", "cli", "reconcile", "deploy", "explain", "doctor"},
     "reconcile": {"api", "cli", "deploy", "explain", "doctor"},
+    # understanding reads the cloud (the store's read-only reader, read-only host
+    # commands) and never calls its operations
+    "explain": {"api", "services", "reconcile", "cli", "doctor"},
+    "doctor": {"api", "services", "store", "reconcile", "cli", "deploy", "explain"},
     "api": {"cli", "reconcile"},
 }
 

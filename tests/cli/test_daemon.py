@@ -11,9 +11,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from pocketcloud.config import DEFAULT_HOME
 from pocketcloud.host import daemon
-from tests.conftest import BIN, free_port
+from tests.plugin.clouds import BIN, free_port
+
+pytestmark = pytest.mark.live
 
 
 def _env(tmp: Path) -> dict[str, str]:

@@ -23,7 +23,7 @@ from pocketcloud.doctor.checks import TOOLS
 from pocketcloud.errors import ClientError
 from pocketcloud.host.cgroups import CONTROLLERS
 from pocketcloud.host.run import HostError, run
-from tests.conftest import BIN, Server, make_server
+from tests.plugin.clouds import BIN, Server, make_server
 
 NEEDED = [tool.name for tool in TOOLS] + ["debootstrap"]
 PACKAGES = {tool.name: tool.package for tool in TOOLS} | {"debootstrap": "debootstrap"}
@@ -229,9 +229,9 @@ def _why(tool: str) -> str:
     return next(t.why for t in TOOLS if t.name == tool)
 
 
-def _facts(**changes: object) -> checks.Facts:
+def _facts(**changes: object) -> checks.HostFacts:
     """The facts of a machine where everything is in place, with ``changes``."""
-    fine = checks.Facts(
+    fine = checks.HostFacts(
         euid=0,
         tools={name: f"/usr/bin/{name}" for name in NEEDED},
         filesystems=frozenset({"ext4", "overlay"}),
@@ -247,7 +247,7 @@ def _facts(**changes: object) -> checks.Facts:
     return replace(fine, **changes)  # type: ignore[arg-type]
 
 
-def _lines(facts: checks.Facts) -> list[str]:
+def _lines(facts: checks.HostFacts) -> list[str]:
     return [f.line() for f in checks.diagnose(facts) if not f.ok]
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
 
 from pocketcloud.host import images
-from tests.conftest import BIN
+from tests.plugin.clouds import BIN
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="images are built as root")
+pytestmark = [pytest.mark.live, pytest.mark.needs_root]
 
 
 def _image(*args: str) -> subprocess.CompletedProcess[str]:

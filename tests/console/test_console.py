@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.conftest import BIN, Server
-from tests.host import conftest as host_fixtures
-from tests.host.conftest import Machine, launch, perm, ssh_group
+from tests.plugin import clouds, instances
+from tests.plugin.clouds import BIN, Server
+from tests.plugin.instances import Machine, launch, perm, ssh_group
 
-cloud = host_fixtures.cloud  # a cloud of the module's own (its own prefix and subnet)
-ec2 = host_fixtures.ec2
-image_id = host_fixtures.image_id
-key = host_fixtures.key
+cloud = clouds.cloud  # a cloud of the module's own (its own prefix and subnet)
+ec2 = clouds.ec2
+image_id = instances.image_id
+key = instances.key
 
 #: Debian's chromium, never a downloaded build; nothing leaves the machine
 CHROMIUM = "/usr/bin/chromium"

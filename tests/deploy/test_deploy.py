@@ -9,7 +9,6 @@ The tests of this module share one instance and run in order, like a user's sess
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import time
@@ -18,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server
-from tests.deploy.conftest import User, deploy, get, wait_for
+from tests.plugin.clouds import Server
+from tests.plugin.hosting import User, deploy, get, wait_for
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
+pytestmark = [pytest.mark.live, pytest.mark.needs_root]
 APP = "mysite"
 VIEWS = Path("django_app/mysite/views.py")
 
@@ -152,7 +151,10 @@ class TestRedeploy:
         (unchanged requirements) and the old release's gunicorn is stopped."""
         before = serving(user)
         edit(project, VIEWS, "Hello from", "Greetings from")
-        out = deploy(user, project)
+        try:
+            out = deploy(user, project)
+        finally:
+            restore(project)
         after = serving(user)
         assert after != before
         assert "Greetings from" in wait_for(user.record(APP)["host"], user.record(APP)["host"])
@@ -162,7 +164,6 @@ class TestRedeploy:
         assert f"gunicorn-{APP}-{after}" in services
         old = services.get(f"gunicorn-{APP}-{before}", {"state": "stopped"})
         assert old["state"] in ("stopping", "stopped")  # SIGTERM: gunicorn's graceful shutdown
-        restore(project)
 
     def test_dry_run_changes_nothing(self, user: User, project: Path) -> None:
         """--dry-run after a change prints the plan (each step and its shell line) and
@@ -198,6 +199,7 @@ class TestRedeploy:
             assert user.ssh(APP, f"ls -d {lock} 2>/dev/null; true") == ""  # released
         finally:
             restore(project)
+            user.ssh(APP, f"rm -rf {lock}")  # a failed assertion must not leave it held
         deploy(user, project)
 
     def test_rollback(self, user: User, project: Path) -> None:

@@ -15,7 +15,9 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from pocketcloud.deploy.project import locate_project
-from tests.conftest import BIN, free_port
+from tests.plugin.clouds import BIN, free_port
+
+pytestmark = pytest.mark.live
 
 NAME = "mysite"
 

@@ -7,7 +7,6 @@ apps on one server, each its own nginx server block; destroy removes what deploy
 from __future__ import annotations
 
 import configparser
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -15,10 +14,10 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import PROFILE, Server
-from tests.deploy.conftest import User, get, wait_for
+from tests.plugin.clouds import PROFILE, Server
+from tests.plugin.hosting import User, get, wait_for
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
+pytestmark = [pytest.mark.live, pytest.mark.needs_root]
 AWS_PROFILE = "fake-aws"
 NO_CLOUD = {"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.host.conftest import Machine, launch
+from tests.plugin.instances import Machine, launch
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
+pytestmark = [pytest.mark.live, pytest.mark.needs_root]
 
 IMDS = "http://169.254.169.254"
 BOOT = f"#!/bin/sh\ncurl -s {IMDS}/latest/meta-data/instance-id > /srv/imds-at-boot\n"

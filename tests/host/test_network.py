@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import sys
@@ -13,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from pocketcloud.host import nat, runtime
-from tests.conftest import Server, make_server
-from tests.host.conftest import launch, ssh_group
+from tests.plugin.clouds import Server, make_server
+from tests.plugin.instances import launch, ssh_group
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
+pytestmark = [pytest.mark.live, pytest.mark.needs_root]
 OUTSIDE = "198.51.100.7"  # TEST-NET-2: only ever used in route look-ups, never sent to
 
 

@@ -1,7 +1,8 @@
 """Real instances started by ``pocketcloud.host.runtime``: SSH, user-data, disks, isolation,
 networking, limits, stopping and crash cleanup. Root only.
 
-The image comes from ``POCKETCLOUD_TEST_ROOTFS``: a Debian bookworm tree whose files are
+The image is the machine's debian-12 (the ``debian_image`` fixture), or the tree named by
+``POCKETCLOUD_TEST_ROOTFS``: a Debian bookworm tree whose files are
 owned by uid/gid + 100000, with sshd, python3, sudo and a login user ``admin`` (passwordless
 sudo, password field ``*``) and no ssh host keys. Objects carry the prefix ``pcrt``;
 addresses are in 10.250.0.0/24. Each test's teardown destroys what it started and fails if
@@ -37,20 +38,14 @@ from pathlib import Path
 import pytest
 
 from pocketcloud.host import cgroups, runtime
+from pocketcloud.host.images import Image
 from pocketcloud.host.run import HostError, output
 from pocketcloud.host.run import run as host_run
 from pocketcloud.host.runtime import InstanceSpec
-from tests.host.conftest import wait_for_banner
+from tests.plugin.instances import wait_for_banner
 
-ROOTFS = os.environ.get("POCKETCLOUD_TEST_ROOTFS", "")
 PREFIX = "pcrt"
-pytestmark = [
-    pytest.mark.skipif(
-        not ROOTFS,
-        reason="POCKETCLOUD_TEST_ROOTFS is unset (a uid-shifted Debian rootfs to boot)",
-    ),
-    pytest.mark.skipif(os.geteuid() != 0, reason="starting instances needs root"),
-]
+pytestmark = [pytest.mark.live, pytest.mark.needs_root]
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -67,6 +62,7 @@ class Lab:
 
     base: Path
     key: Path
+    rootfs: Path
     specs: list[InstanceSpec] = field(default_factory=list)
 
     def spec(self, n: int, **changes: object) -> InstanceSpec:
@@ -77,7 +73,7 @@ class Lab:
             instance_id=instance_id,
             prefix=PREFIX,
             workdir=self.base / "instances" / instance_id,
-            rootfs=Path(ROOTFS),
+            rootfs=self.rootfs,
             private_ip=address,
             prefix_len=24,
             hostname="ip-" + address.replace(".", "-"),
@@ -121,13 +117,19 @@ def ssh_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return key
 
 
+@pytest.fixture(scope="module")
+def rootfs(debian_image: Image) -> Path:
+    """The tree instances boot: ``$POCKETCLOUD_TEST_ROOTFS`` if set, else debian-12's."""
+    return Path(os.environ.get("POCKETCLOUD_TEST_ROOTFS") or debian_image.rootfs)
+
+
 @pytest.fixture
-def lab(ssh_key: Path) -> Iterator[Lab]:
+def lab(ssh_key: Path, rootfs: Path) -> Iterator[Lab]:
     """A base directory uid 100000 can traverse; teardown destroys every instance and
     asserts that nothing of the prefix is left on the host."""
     base = Path(tempfile.mkdtemp(prefix="pcrt-"))
     base.chmod(0o711)
-    made = Lab(base, ssh_key)
+    made = Lab(base, ssh_key, rootfs)
     yield made
     for spec in made.specs:
         runtime.destroy(spec)

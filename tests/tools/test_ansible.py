@@ -13,24 +13,16 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import BIN, Server, make_server
+from tests.plugin.clouds import BIN, Server
+
+pytestmark = [pytest.mark.live, pytest.mark.needs_root]
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
-
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A cloud of this module's own."""
-    srv = make_server(tmp_path_factory.mktemp("ansible"))
-    srv.start()
-    yield srv
-    srv.remove()
 
 
 def _free_cidr(server: Server) -> ipaddress.IPv4Network:

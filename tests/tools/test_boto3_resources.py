@@ -4,26 +4,18 @@ references and waiters it builds from EC2's answers work against the cloud."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.conftest import Server, make_server
+from tests.plugin.clouds import Server
 from tests.tools.test_ansible import _free_cidr
 
+pytestmark = [pytest.mark.live, pytest.mark.needs_root]
+
 FAST = {"Delay": 0.2, "MaxAttempts": 300}
-
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A cloud of this module's own."""
-    srv = make_server(tmp_path_factory.mktemp("resources"))
-    srv.start()
-    yield srv
-    srv.remove()
 
 
 @pytest.fixture(scope="module")

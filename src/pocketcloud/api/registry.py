@@ -9,6 +9,7 @@ from __future__ import annotations
 from pocketcloud.api.call import Registry
 from pocketcloud.api.ec2 import (  # noqa: F401 (importing registers the handlers)
     addresses,
+    images,
     instance_types,
     instances,
     interfaces,

@@ -27,7 +27,7 @@ from pocketcloud.deploy.steps import Login, Plan
 
 console = Console(soft_wrap=True, highlight=False)
 app_cli = typer.Typer(help="A deployed app: its status.", no_args_is_help=True)
-EXPECTED = (deployer.DeployError, cloud.CloudError, StepFailed, ProjectError, SourceError,
+EXPECTED = (deployer.DeployError, cloud.CloudApiError, StepFailed, ProjectError, SourceError,
             apps.AppError, LayoutError, plans.PlanError, ValueError)  # fmt: skip
 
 AppOpt = Annotated[str | None, typer.Option("--app", help="App name (default: the only one)")]
@@ -280,7 +280,7 @@ def destroy(
     try:
         if record.target in ("pocketcloud", "aws"):
             where = cloud.target(record.target, record.profile, record.region)
-            cloud.Cloud(where, record.app, echo).destroy(deployer.pem_path(record.app))
+            cloud.CloudApi(where, record.app, echo).destroy(deployer.pem_path(record.app))
         else:
             deployer.remove_from_server(record, echo)
     except EXPECTED as error:

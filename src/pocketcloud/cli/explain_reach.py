@@ -5,12 +5,12 @@ The port defaults to the app's (80; 8080 for an app deployed with runserver)."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import typer
 
 from pocketcloud.config import Paths
+from pocketcloud.store.reader import ReadError
 
 USAGE = "usage: pocketcloud explain reach <instance-id|app> [port] [--from HOST|INSTANCE|CIDR]"
 
@@ -18,8 +18,8 @@ USAGE = "usage: pocketcloud explain reach <instance-id|app> [port] [--from HOST|
 def reach(args: list[str], source: str | None, as_json: bool, root: Path) -> None:
     """Walk the layers a connection crosses; name the first that blocks it. Exit 0 when
     nothing blocks, 1 when a layer does, 2 on a usage error."""
-    from pocketcloud.explain.facts import default_port  # noqa: PLC0415
     from pocketcloud.explain.reach import explain  # noqa: PLC0415
+    from pocketcloud.explain.reach.gather import default_port  # noqa: PLC0415
 
     if len(args) not in (1, 2) or (len(args) == 2 and not args[1].isdigit()):
         typer.echo(USAGE, err=True)
@@ -33,7 +33,7 @@ def reach(args: list[str], source: str | None, as_json: bool, root: Path) -> Non
     except ValueError as error:  # a --from that is no instance id, host or CIDR
         typer.echo(f"--from {source!r}: {error}", err=True)
         raise typer.Exit(2) from error
-    except sqlite3.Error as error:
+    except ReadError as error:
         typer.echo(f"cannot read the cloud's state in {root}: {error}", err=True)
         raise typer.Exit(2) from error
     if as_json:

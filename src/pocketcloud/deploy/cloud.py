@@ -23,8 +23,10 @@ Echo = Callable[[str, str], None]
 DEBIAN_OWNER = "136693071363"  # the Debian project's AWS account (its official AMIs)
 
 
-class CloudError(RuntimeError):
-    """A cloud call failed: the AWS error code and message."""
+class CloudApiError(RuntimeError):
+    """A call to the cloud's API failed, or its answer cannot serve the app: the AWS error
+    code and message, or what is wrong. (Not the cloud's own ``pocketcloud.errors.CloudError``:
+    this is what a client of any EC2 API meets.)"""
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,8 @@ def target(kind: str, profile: str | None, region: str | None, **extra: Any) -> 
     return CloudTarget("pocketcloud", profile or "pocketcloud", region, **extra)
 
 
-class Cloud:
-    """One app's resources in one cloud account."""
+class CloudApi:
+    """One app's resources in one cloud account, through that cloud's EC2 API (boto3)."""
 
     def __init__(self, where: CloudTarget, app: str, echo: Echo) -> None:
         self.where, self.names, self.echo = where, pv.Names(app), echo
@@ -67,20 +69,20 @@ class Cloud:
             session = boto3.Session(profile_name=where.profile, region_name=where.region)
             self.ec2 = session.client("ec2")
         except BotoCoreError as exc:
-            raise CloudError(f"profile {where.profile}: {exc}") from exc
+            raise CloudApiError(f"profile {where.profile}: {exc}") from exc
 
     def aws(self, line: str) -> None:
         self.echo("command", f"aws --profile {self.where.profile} ec2 {line}")
 
     def call(self, operation: str, **params: Any) -> Any:
-        """One EC2 call; CloudError with AWS's code and message."""
+        """One EC2 call; CloudApiError with AWS's code and message."""
         try:
             return getattr(self.ec2, operation)(**params)
         except ClientError as exc:
             err = exc.response["Error"]
-            raise CloudError(f"{operation}: {err.get('Code')}: {err.get('Message')}") from exc
+            raise CloudApiError(f"{operation}: {err.get('Code')}: {err.get('Message')}") from exc
         except BotoCoreError as exc:
-            raise CloudError(f"{operation}: {exc}") from exc
+            raise CloudApiError(f"{operation}: {exc}") from exc
 
     # --- key pair ------------------------------------------------------------------------
 
@@ -90,7 +92,7 @@ class Cloud:
         found = self.call("describe_key_pairs", Filters=[{"Name": "key-name", "Values": [name]}])
         if found["KeyPairs"]:
             if not pem.exists():
-                raise CloudError(
+                raise CloudApiError(
                     f"key pair {name} exists but its private key {pem} is missing; restore it, "
                     f"or remove the app (pocketcloud destroy --app {self.names.app})"
                 )
@@ -163,7 +165,7 @@ class Cloud:
             params["Owners"] = [self.where.image_owner]
         images = self.call("describe_images", **params)["Images"]
         if not images:
-            raise CloudError(f"no image named {self.where.image_name!r}")
+            raise CloudApiError(f"no image named {self.where.image_name!r}")
         return str(max(images, key=lambda i: i.get("CreationDate", ""))["ImageId"])
 
     def instance(self, group_id: str | None, *, dry_run: bool = False) -> dict[str, Any] | None:
@@ -171,7 +173,7 @@ class Cloud:
         try:
             chosen = pv.choose_instance(self.instances(), self.names.key_pair)
         except pv.ProvisionError as exc:
-            raise CloudError(str(exc)) from exc
+            raise CloudApiError(str(exc)) from exc
         if chosen is None:
             image = self.image()
             self.aws(
@@ -206,7 +208,7 @@ class Cloud:
                 InstanceIds=[instance_id], WaiterConfig={"Delay": 1, "MaxAttempts": 300}
             )
         except (ClientError, BotoCoreError) as exc:
-            raise CloudError(f"{instance_id}: {exc}") from exc
+            raise CloudApiError(f"{instance_id}: {exc}") from exc
 
     def describe(self, instance_id: str) -> dict[str, Any]:
         found = self.call("describe_instances", InstanceIds=[instance_id])

@@ -124,7 +124,7 @@ def _provision(opts: Options, app: str, echo: Echo) -> apps.AppRecord | None:
     }
     where = cloud.target(opts.target, opts.profile, opts.region, **extra)
     mode = "runserver" if opts.runserver else "gunicorn"
-    ec2 = cloud.Cloud(where, app, echo)
+    ec2 = cloud.CloudApi(where, app, echo)
     pem = pem_path(app)
     ec2.key_pair(pem, dry_run=opts.dry_run)
     group_id = ec2.group(mode, dry_run=opts.dry_run)
@@ -144,7 +144,7 @@ def _provision(opts: Options, app: str, echo: Echo) -> apps.AppRecord | None:
 
 
 def _record_of(
-    opts: Options, app: str, ec2: cloud.Cloud, instance: dict[str, Any]
+    opts: Options, app: str, ec2: cloud.CloudApi, instance: dict[str, Any]
 ) -> apps.AppRecord:
     names = provision.addresses(instance)
     return apps.AppRecord(

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 
 from pocketcloud.deploy import commands as cmd
-from pocketcloud.deploy import services
+from pocketcloud.deploy import processes
 from pocketcloud.deploy.facts import Release, ServerFacts
 from pocketcloud.deploy.layout import RELEASE_META, SETTINGS_MODULE, Layout
 from pocketcloud.deploy.nginx import DEFAULT_SERVER, site
@@ -84,7 +84,7 @@ def remove(layout: Layout, facts: ServerFacts) -> Plan:
     own = [u for u in facts.units if layout.owns(u)]
     steps: list[Step] = []
     if own:
-        steps.append(Remote("stop the app's servers", services.disable(facts.supervisor, own)))
+        steps.append(Remote("stop the app's servers", processes.disable(facts.supervisor, own)))
     reload = " && sudo nginx -s reload" if facts.nginx_running else ""
     site = f"sudo rm -f {layout.nginx_link} {layout.nginx_site} {layout.nginx_site}.prev{reload}"
     steps += [
@@ -184,7 +184,7 @@ def _build(want: Wanted, facts: ServerFacts) -> list[Step]:
     return steps
 
 
-def gunicorn(layout: Layout, release: Release, user: str, workers: int) -> services.Service:
+def gunicorn(layout: Layout, release: Release, user: str, workers: int) -> processes.Service:
     """The release's gunicorn on its own unix socket, as the login user, group www-data.
 
     nginx logs every request; gunicorn logs its own errors only."""
@@ -195,7 +195,7 @@ def gunicorn(layout: Layout, release: Release, user: str, workers: int) -> servi
         "--error-logfile", "-", "--timeout", "30",
         "--graceful-timeout", "20", release.wsgi,
     )  # fmt: skip
-    return services.Service(
+    return processes.Service(
         layout.gunicorn_service(release.release_id),
         argv,
         cwd=str(layout.release(release.release_id) / release.manage_dir),
@@ -204,10 +204,10 @@ def gunicorn(layout: Layout, release: Release, user: str, workers: int) -> servi
     )
 
 
-def runserver(layout: Layout, release: Release) -> services.Service:
+def runserver(layout: Layout, release: Release) -> processes.Service:
     """The seed's ``./manage.py runserver 0:8080``: Django's development server."""
     venv = layout.venv(release.requirements)
-    return services.Service(
+    return processes.Service(
         layout.runserver_service,
         (f"{venv}/bin/python", "manage.py", "runserver", f"0:{RUNSERVER_PORT}"),
         cwd=str(layout.release(release.release_id) / release.manage_dir),
@@ -216,10 +216,10 @@ def runserver(layout: Layout, release: Release) -> services.Service:
     )
 
 
-def _enable(facts: ServerFacts, service: services.Service) -> Remote:
+def _enable(facts: ServerFacts, service: processes.Service) -> Remote:
     """Start a service and keep it running; the title shows the program it runs."""
-    line, spec = services.enable(facts.supervisor, service)
-    name = services.definition_path(facts.supervisor, service.name).rsplit("/", 1)[1]
+    line, spec = processes.enable(facts.supervisor, service)
+    name = processes.definition_path(facts.supervisor, service.name).rsplit("/", 1)[1]
     program = " ".join([service.argv[0].rsplit("/", 1)[1], *service.argv[1:]][:4])
     return Remote(f"start {service.name}: {program} …", line, spec, name)
 
@@ -234,7 +234,7 @@ def _start(
     health = cmd.health_socket(layout.socket(rel.release_id), names[0])
     steps: list[Step] = [_enable(facts, service), Remote("health check on its own socket", health)]
     if not facts.nginx_running:
-        line, spec = services.nginx(facts.supervisor)
+        line, spec = processes.nginx(facts.supervisor)
         steps.append(Remote("start nginx", line, spec, "nginx.json" if spec else ""))
     rid = rel.release_id
     steps += [
@@ -247,7 +247,7 @@ def _start(
     ]  # fmt: skip
     undo = (
         Remote("put the previous nginx site back", cmd.restore_site(layout, rid)),
-        Remote(f"stop {service.name}", services.disable(facts.supervisor, [service.name])),
+        Remote(f"stop {service.name}", processes.disable(facts.supervisor, [service.name])),
     )
     return steps, undo
 
@@ -266,7 +266,9 @@ def _start_runserver(
     if previous is not None and previous.mode == "runserver":
         undo: tuple[Step, ...] = (_enable(facts, runserver(layout, previous)),)
     else:
-        undo = (Remote(f"stop {service.name}", services.disable(facts.supervisor, [service.name])),)
+        undo = (
+            Remote(f"stop {service.name}", processes.disable(facts.supervisor, [service.name])),
+        )
     return steps, undo
 
 
@@ -279,7 +281,7 @@ def _retire(layout: Layout, facts: ServerFacts, rel: Release, *, keep: int) -> l
     if stale:
         steps += [
             Remote("let nginx's old workers finish", cmd.drain()),
-            Remote("stop the previous release", services.disable(facts.supervisor, stale)),
+            Remote("stop the previous release", processes.disable(facts.supervisor, stale)),
         ]
     return steps + _prune(layout, facts, rel, keep)
 

@@ -6,6 +6,6 @@ files, ``stat``, socket bind probes). ``pocketcloud up`` and ``serve`` run the s
 checks before they start.
 """
 
-from pocketcloud.doctor.checks import Facts, Finding, diagnose
+from pocketcloud.doctor.checks import Finding, HostFacts, diagnose
 
-__all__ = ["Facts", "Finding", "diagnose"]
+__all__ = ["Finding", "HostFacts", "diagnose"]

@@ -1,4 +1,4 @@
-"""The doctor's decisions: each check is a pure function of gathered :class:`Facts`.
+"""The doctor's decisions: each check is a pure function of gathered :class:`HostFacts`.
 
 A :class:`Finding` says what was found, and for a failure why it matters and the one
 command that fixes it. ``blocks`` tells a failure from a warning; ``serve`` whether
@@ -85,8 +85,9 @@ class StateDir:
 
 
 @dataclass(frozen=True)
-class Facts:
-    """Everything the checks look at, read from the machine by :mod:`.gather`."""
+class HostFacts:
+    """Everything the checks look at on this machine (its tools, kernel, ids, ports and
+    the state directory), read by :mod:`.gather`."""
 
     euid: int
     tools: Mapping[str, str | None]
@@ -104,7 +105,7 @@ class Facts:
     elsewhere: Mapping[str, str] = field(default_factory=dict)
 
 
-def check_root(facts: Facts) -> Finding:
+def check_root(facts: HostFacts) -> Finding:
     """The server must run as root."""
     if facts.euid == 0:
         return Finding("root", True, "running as root")
@@ -117,7 +118,7 @@ def check_root(facts: Facts) -> Finding:
     )
 
 
-def check_tool(facts: Facts, tool: Tool) -> Finding:
+def check_tool(facts: HostFacts, tool: Tool) -> Finding:
     """``tool`` is on the PATH."""
     path = facts.tools.get(tool.name)
     if path:
@@ -146,7 +147,7 @@ def install_fix(package: str, elsewhere: str | None) -> str:
     )
 
 
-def check_debootstrap(facts: Facts) -> Finding:
+def check_debootstrap(facts: HostFacts) -> Finding:
     """debootstrap builds the instance image; only a warning once the image is built."""
     if facts.tools.get("debootstrap"):
         return Finding("debootstrap", True, f"debootstrap ({facts.tools['debootstrap']})")
@@ -164,7 +165,7 @@ def check_debootstrap(facts: Facts) -> Finding:
     )
 
 
-def check_overlay(facts: Facts) -> Finding:
+def check_overlay(facts: HostFacts) -> Finding:
     """overlayfs is in the kernel, new enough for ``userxattr`` in a user namespace."""
     if "overlay" not in facts.filesystems:
         return Finding(
@@ -191,7 +192,7 @@ def _kernel_version(release: str) -> tuple[int, int]:
     return (int(match[1]), int(match[2])) if match else (0, 0)
 
 
-def check_userns(facts: Facts) -> Finding:
+def check_userns(facts: HostFacts) -> Finding:
     """User namespaces can be created (root needs no unprivileged ones)."""
     why = f"root in an instance is uid {SHIFT} outside, through a user namespace"
     if facts.max_user_namespaces is None:
@@ -214,7 +215,7 @@ def check_userns(facts: Facts) -> Finding:
     return Finding("userns", True, f"user namespaces (up to {limit}; root needs no unprivileged)")
 
 
-def check_subids(facts: Facts) -> Finding:
+def check_subids(facts: HostFacts) -> Finding:
     """``root:100000:65536`` in /etc/subuid and /etc/subgid; pocketcloud appends it itself."""
     line = f"root:{SHIFT}:{ID_RANGE}"
     missing = [
@@ -228,7 +229,7 @@ def check_subids(facts: Facts) -> Finding:
     return Finding("subids", True, f"subordinate ids: {where} lack {line}; added at first launch")
 
 
-def check_cgroups(facts: Facts) -> Finding:
+def check_cgroups(facts: HostFacts) -> Finding:
     """The v1 cpu, memory and pids controllers are mounted under /sys/fs/cgroup."""
     missing = [c for c in CONTROLLERS if c not in facts.cgroup_controllers]
     if not missing:
@@ -309,7 +310,7 @@ def check_state_path(state: StateDir) -> Finding | None:
     )
 
 
-def diagnose(facts: Facts) -> list[Finding]:
+def diagnose(facts: HostFacts) -> list[Finding]:
     """Every check on ``facts``, in the order a user would fix them (pure)."""
     config = facts.state.path / "config.json"
     found = [check_root(facts)]

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from pocketcloud.config import Settings
-from pocketcloud.doctor.checks import TOOLS, Facts, PortProbe, StateDir
+from pocketcloud.doctor.checks import TOOLS, HostFacts, PortProbe, StateDir
 from pocketcloud.host import daemon
 from pocketcloud.host import images as host_images
 from pocketcloud.host.cgroups import CONTROLLERS
@@ -27,14 +27,14 @@ BUILD_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 PORT_WAIT = 1.0  # seconds a taken port is tried again
 
 
-def gather(root: Path, settings: Settings) -> Facts:
+def gather(root: Path, settings: Settings) -> HostFacts:
     """The facts about this machine, its PATH and the cloud in ``root`` (reads only)."""
     server = daemon.liveness(root / "pocketcloud.pid").running_pid
     names = [tool.name for tool in TOOLS] + ["debootstrap"]
     tools = {name: shutil.which(name) for name in names}
     # the image build looks debootstrap up in a PATH of its own (host.images._ENV)
     tools["debootstrap"] = tools["debootstrap"] or shutil.which("debootstrap", path=BUILD_PATH)
-    return Facts(
+    return HostFacts(
         euid=os.geteuid(),
         tools=tools,
         filesystems=_filesystems(),

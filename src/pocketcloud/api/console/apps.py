@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pocketcloud.api.console.sections import Item, tag
 from pocketcloud.deploy.provision import APP_TAG
-from pocketcloud.explain.report import Verdict
+from pocketcloud.explain.reach.report import Verdict
 
 log = logging.getLogger("pocketcloud.api.console")
 

@@ -1,4 +1,4 @@
-"""EC2 instance and image wire handlers (registered on the EC2 registry)."""
+"""EC2 instance wire handlers (registered on the EC2 registry)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from pocketcloud.api.ec2 import interfaces as ec2_interfaces
 from pocketcloud.api.ec2 import launch as ec2_launch
 from pocketcloud.api.ec2 import volumes as ec2_volumes
 from pocketcloud.api.ec2.common import filters_of, registry, tag_list
-from pocketcloud.host import runtime
 from pocketcloud.services.ec2 import (
     filters,
-    images,
     instance_actions,
     instance_types,
     instances,
@@ -264,8 +262,7 @@ def describe_instance_status(call: Call, p: Params) -> Result:
 
 @registry.op("GetConsoleOutput")
 def get_console_output(call: Call, p: Params) -> Result:
-    instance = instances.require(call.cloud, [p["InstanceId"]])[0]
-    text = runtime.console_output(call.cloud.paths.instances / instance.instance_id)
+    instance, text = instance_actions.console_output(call.cloud, p["InstanceId"])
     return {
         "InstanceId": instance.instance_id,
         "Timestamp": instance.state_changed,
@@ -330,56 +327,3 @@ def describe_instance_attribute(call: Call, p: Params) -> Result:
         "sriovNetSupport": {"SriovNetSupport": {}},
     }
     return {"InstanceId": instance.instance_id, **value[attribute]}
-
-
-@registry.op("DescribeImages", filters=images.FILTERS)
-def describe_images(call: Call, p: Params) -> Result:
-    found, token = images.describe_images(
-        call.cloud,
-        p.get("ImageIds", []),
-        filters_of(p),
-        p.get("Owners", []),
-        p.get("MaxResults"),
-        p.get("NextToken"),
-    )
-    return {"Images": [_image(call, v) for v in found], "NextToken": token}
-
-
-def _image(call: Call, v: images.ImageView) -> Result:
-    return {
-        "ImageId": v.image_id,
-        "ImageLocation": f"{images.OWNER_ALIAS}/{v.name}",
-        "Name": v.name,
-        "Description": v.description,
-        "State": v.state,
-        "Architecture": v.architecture,
-        "CreationDate": v.created or None,
-        "OwnerId": call.cloud.account_id,
-        "ImageOwnerAlias": images.OWNER_ALIAS,
-        "Public": True,
-        "ImageType": "machine",
-        "RootDeviceType": "ebs",
-        "RootDeviceName": images.ROOT_DEVICE,
-        "BlockDeviceMappings": [
-            {
-                "DeviceName": images.ROOT_DEVICE,
-                "Ebs": {
-                    "DeleteOnTermination": True,
-                    "VolumeSize": images.ROOT_VOLUME_GIB,
-                    "VolumeType": "gp3",
-                    "Iops": 3000,
-                    "Throughput": 125,
-                    "Encrypted": False,
-                },
-            }
-        ],
-        "VirtualizationType": "hvm",
-        "Hypervisor": "xen",
-        "EnaSupport": True,
-        "SriovNetSupport": "simple",
-        "BootMode": "uefi-preferred",
-        "PlatformDetails": "Linux/UNIX",
-        "UsageOperation": "RunInstances",
-        "ProductCodes": [],
-        "Tags": [],
-    }

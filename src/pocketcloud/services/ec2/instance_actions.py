@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pocketcloud.errors import ClientError, InvalidParameterValue
+from pocketcloud.host import runtime
 from pocketcloud.services.context import Cloud, now
 from pocketcloud.services.ec2 import addresses, instance_types, lifecycle, volumes
 from pocketcloud.services.ec2.instances import Instance, change_groups, decode_user_data, require
@@ -142,6 +143,12 @@ def modify_instance_attribute(
         if group_ids is not None:
             change_groups(cloud, instance_id, group_ids)
     cloud.wake()
+
+
+def console_output(cloud: Cloud, instance_id: str) -> tuple[Instance, bytes]:
+    """GetConsoleOutput: the instance and the latest of its console log (reads a file)."""
+    instance = require(cloud, [instance_id])[0]
+    return instance, runtime.console_output(cloud.paths.instances / instance.instance_id)
 
 
 def user_data_of(cloud: Cloud, instance_id: str) -> bytes | None:

@@ -1,0 +1,155 @@
+"""The facts ``explain <topic>`` renders: plain values, gathered by :mod:`.gather`, read
+by the topics' renderers (pure; no I/O here)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pocketcloud.explain.sockets import Socket
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One security group rule as stored."""
+
+    rule_id: str
+    group_id: str
+    egress: bool
+    protocol: str  # "tcp", "udp", "icmp", "-1" (all)
+    from_port: int
+    to_port: int
+    cidr: str | None
+    ref_group: str | None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    """A security group, its rules and the instances it guards."""
+
+    group_id: str
+    name: str
+    description: str
+    vpc_id: str
+    rules: tuple[Rule, ...] = ()
+    instance_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An instance that is not terminated, and its host objects."""
+
+    instance_id: str
+    state: str
+    instance_type: str
+    private_ip: str
+    public_ip: str | None
+    key_name: str | None
+    group_ids: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    netns: str = ""
+    veth: str = ""
+    cgroup: str = ""
+    workdir: str = ""
+    login_user: str = "admin"
+    init_pid: int | None = None
+    #: listening TCP sockets inside (None: not read — not running, or not asked for)
+    sockets: tuple[Socket, ...] | None = None
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """A key pair the cloud holds the public half of."""
+
+    name: str
+    key_pair_id: str
+    key_type: str
+    fingerprint: str
+    created: str
+    pem: str | None = None  # ~/.ssh/<name>.pem when it exists on this machine
+
+
+@dataclass(frozen=True)
+class User:
+    """An IAM user: groups, policies and access key ids (never secrets)."""
+
+    name: str
+    arn: str
+    groups: tuple[str, ...] = ()
+    attached: tuple[str, ...] = ()  # managed policy ARNs
+    inline: tuple[str, ...] = ()  # inline policy names
+    access_keys: tuple[tuple[str, str], ...] = ()  # (access key id, status)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The AWS CLI profile in use, the user its access key belongs to, and what that user
+    may do (sample action → allow / explicit_deny / implicit_deny)."""
+
+    name: str
+    access_key_id: str | None
+    user: str | None
+    decisions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release of a deployed app."""
+
+    release_id: str
+    created: str
+    mode: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class App:
+    """A deployed app: the instance tagged with it, its releases, its gunicorn sockets."""
+
+    name: str
+    instance_id: str
+    releases: tuple[Release, ...] = ()
+    unix_sockets: tuple[tuple[str, str], ...] = ()  # (path, process)
+
+
+@dataclass(frozen=True)
+class CloudSnapshot:
+    """The cloud itself, as read now: whether it is there and running, and its own ports
+    (not :class:`pocketcloud.services.context.Cloud`, the running server's context)."""
+
+    root: str
+    status: str  # "missing", "down", "up"
+    pid: int | None = None
+    endpoint: str = ""
+    api_port: int = 0
+    imds_port: int = 0
+    prefix: str = ""
+    region: str = ""
+    account: str = ""
+    table: str = ""
+    sockets: tuple[Socket, ...] = ()  # this host's listening sockets of the cloud
+
+
+@dataclass(frozen=True)
+class TopicFacts:
+    """Everything a topic may show."""
+
+    cloud: CloudSnapshot
+    instances: tuple[Instance, ...] = ()
+    groups: tuple[Group, ...] = ()
+    keys: tuple[KeyPair, ...] = ()
+    users: tuple[User, ...] = ()
+    profile: Profile | None = None
+    apps: tuple[App, ...] = ()
+    chains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """Which of the slower facts a topic wants (each costs host commands)."""
+
+    sockets: bool = False
+    chains: bool = False
+    apps: bool = False
+    iam: bool = False
