@@ -14,9 +14,14 @@ outside is only ever looked up with ``ip route get``, never sent to):
     over N cycles; baseline: AuthorizeSecurityGroupIngress returning → a connection to
     the newly admitted port being answered, N cycles (revoked in between). The instance's
     groups only admit egress to its own VPC, so even the instance sends nothing out.
-Every wait gives up after 10 s. Both clouds are removed at the end, even on error, and
-nothing of their prefixes (netns, veths, nft tables, routes, policy rules) may be left.
-Usage: ``python bench/network.py [-n 30]``.
+Every wait gives up after 10 s. Each cloud has its own state dir, prefix, VPC CIDR,
+ports and Elastic IP pool; the second has NAT on because (b) measures outbound routing,
+and it masquerades only its own VPCs' addresses, for an instance that sends nothing out.
+Both clouds are removed at the end, even on error or SIGTERM, and nothing of their
+prefixes (netns, veths, nft tables, routes, policy rules) may be left.
+Usage: ``python bench/network.py [-n 30] [--smoke]``; ``--smoke`` runs every part at the
+smallest size (``-n 3``, seconds): it checks that the bench still works and measures
+nothing.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import Server, make_server
+from tests.bench.clouds import own_cloud
+from tests.conftest import Server
 from tests.host.conftest import Machine, perm, wait_for_banner
 from tests.host.test_vpc_network import free_cidr
 
@@ -48,6 +54,8 @@ PORT = 8080
 OUTSIDE = "192.0.2.1"  # only ever looked up with `ip route get`, never sent to
 TIMEOUT = 10.0  # every wait gives up after this many seconds
 POLL = 0.002  # pause between attempts
+#: --smoke: every part, at the smallest size
+SMOKE = {"n": 3}
 LISTENER = f"""
 import socket
 server = socket.socket()
@@ -70,7 +78,7 @@ def bench_cloud(label: str, *, with_nat: bool) -> Iterator[Server]:
     """A started cloud (own state dir, prefix, VPC CIDR, ports, EIP pool in 198.18.0.0/15);
     stopped and removed on the way out, whatever happens."""
     tmp = Path(tempfile.mkdtemp(prefix=f"pcbnet-{label}-"))
-    server = make_server(tmp, nat=with_nat)
+    server = own_cloud(tmp, nat=with_nat)
     try:
         server.start()
         nat_state = "on" if with_nat else "off"
@@ -317,10 +325,18 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(f"stopped by signal {signum}")  # the clouds' finally blocks still run
 
 
-def main() -> None:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; ``--smoke`` changes the defaults (explicit values still win)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=30, help="moves, flips and authorizations")
-    args = parser.parse_args()
+    parser.add_argument("--smoke", action="store_true", help="every part at tiny sizes")
+    if parser.parse_known_args(argv)[0].smoke:
+        parser.set_defaults(**SMOKE)
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = arguments()
     if os.geteuid() != 0:
         raise SystemExit("run as root")
     signal.signal(signal.SIGTERM, _terminated)
