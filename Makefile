@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := openssh-client rsync git debootstrap debian-archive-keyring gpgv uidmap iproute2 procps nftables
 # only the tests need a browser (the web console's, headless)
-TEST_APT_PACKAGES := chromium
+TEST_APT_PACKAGES := chromium wrk
 export POCKETCLOUD_HOME ?= /var/lib/pocketcloud
 export POCKETCLOUD_IMAGE_CACHE ?= /var/cache/pocketcloud/images
 

@@ -16,7 +16,12 @@ deploying (and destroying) an app ``warm`` first, so that pip is not what is mea
     app deployed over the ssh target) and against the serving release's gunicorn
     started by hand on :8000 without nginx (same argv, env and 3 workers); best of
     --rounds alternating rounds (targets: >= 20x runserver, >= 0.8x bare gunicorn).
-Usage: ``python bench/deploy.py [--rate 100] [--rounds 2] [--seconds 5] [--connections 16,1]``.
+The cloud is a bench cloud of its own (state dir, prefix, VPC CIDR, ports, NAT off), and
+the apps' records, keys and wheel cache live in a HOME of its own; all of it is removed
+at the end, also on error or SIGTERM.
+Usage: ``python bench/deploy.py [--rate 100] [--rounds 2] [--seconds 5] [--connections 16,1]
+[--smoke]``; ``--smoke`` runs every part at the smallest sizes (``--rate 20 --rounds 1
+--seconds 1``): it checks that the bench still works and measures nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -51,6 +57,8 @@ APP, DEV = "sample", "sample-dev"
 RELEASE = re.compile(r"release <code>([^<]+)</code>")
 STEP, TOOK = re.compile(r"^▸ (.+)$"), re.compile(r"^\s+\((\d+\.\d+) s\)$")
 BARE_PORT, DEV_PORT = 8000, 8080
+#: --smoke: every step and server, each measured once and briefly
+SMOKE = {"rate": 20.0, "rounds": 1, "seconds": 1}
 
 
 def cli(server: Server, log: Path, *args: str) -> tuple[float, str]:
@@ -358,7 +366,8 @@ def report(run: Run) -> None:
     print("\n".join(lines))
 
 
-def main() -> None:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; ``--smoke`` changes the defaults (explicit values still win)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, default=100, help="req/s during the redeploy")
     parser.add_argument("--rounds", type=int, default=2, help="alternating wrk rounds")
@@ -369,21 +378,38 @@ def main() -> None:
         default=[16, 1],
         help="wrk's concurrent connections, each measured (comma-separated)",
     )
-    args = parser.parse_args()
+    parser.add_argument("--smoke", action="store_true", help="every part at tiny sizes")
+    if parser.parse_known_args(argv)[0].smoke:
+        parser.set_defaults(**SMOKE)
+    return parser.parse_args(argv)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}")  # the finally blocks still clean up
+
+
+def main() -> None:
+    args = arguments()
     if os.geteuid() != 0:
         raise SystemExit("run as root")
+    signal.signal(signal.SIGTERM, _terminated)
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "update", "-qq"], check=True)
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
     images.build_image(images.cache_dir())
     tmp = Path(tempfile.mkdtemp(prefix="pcbdeploy-"))
-    log = Path(tempfile.gettempdir()) / "pocketcloud-bench-deploy.log"
-    log.write_text("")
+    # a log of this run's own: another run's never overwrites it
+    fd, log_name = tempfile.mkstemp(prefix="pocketcloud-bench-deploy-", suffix=".log")
+    os.close(fd)
+    log = Path(log_name)
+    print(f"log: {log}", file=sys.stderr, flush=True)
     server = make_server(tmp)
-    server.env.pop("XDG_CONFIG_HOME", None)  # the apps' records go to the bench HOME
-    server.start()
+    # the apps' records and keys and the wheel cache go to the bench HOME
+    for variable in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        server.env.pop(variable, None)
     run = Run(server, tmp / "project" / APP, log, args)
     try:
+        server.start()
         run.project.parent.mkdir()
         run.time(SCAFFOLD, "django", "new", APP, "--dir", str(run.project.parent))
         run.throughput(run.deploys())

@@ -11,13 +11,19 @@ All in one run, as root, on this machine only (a cloud of its own, NAT off):
     control plane paused with SIGSTOP and the table deleted, then restored);
 (c) time to build, render and load the full ruleset of 100 instances, against the
     same for one instance.
-Usage: ``python bench/firewall.py [-n 50] [--many 100] [--seconds 3]``.
+The cloud is a bench cloud of its own (state dir, prefix, VPC CIDR, ports, NAT off),
+removed at the end, also on error or SIGTERM.
+Usage: ``python bench/firewall.py [-n 50] [--many 100] [--groups 100] [--seconds 3]
+[--rounds 3] [--smoke]``; ``--smoke`` runs every part at the smallest sizes (``-n 3
+--many 3 --groups 4 --seconds 1 --rounds 1``, seconds): it checks that the bench still
+works and measures nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -48,9 +54,11 @@ from pocketcloud.services.account import open_cloud
 
 PORT = 8080
 STREAM_PORT = 5001
-GROUPS = 100
 RULES_PER_GROUP = 10
 GROUPS_PER_INSTANCE = 4  # plus the SSH group: EC2's limit of 5
+#: --smoke: every part once, at the smallest sizes (--many 3: the target, a sender and a
+#: receiver; --groups 4: each instance in 4 distinct groups)
+SMOKE = {"n": 3, "many": 3, "groups": 4, "seconds": 1.0, "rounds": 1}
 
 
 def _connects(ip: str, port: int, timeout: float) -> bool:
@@ -113,12 +121,12 @@ def apply_times(state_dir: Path, runs: int) -> tuple[list[float], list[float], i
     return build, load, rules
 
 
-def big_groups(ec2: Any) -> list[str]:
-    """100 groups of 10 ingress rules: TCP ports from CIDRs, UDP, ICMP, and a rule
+def big_groups(ec2: Any, count: int) -> list[str]:
+    """``count`` groups of 10 ingress rules: TCP ports from CIDRs, UDP, ICMP, and a rule
     admitting the stream port from the next group's members."""
     ids = [
         str(ec2.create_security_group(GroupName=f"bench-{k}", Description="b")["GroupId"])
-        for k in range(GROUPS)
+        for k in range(count)
     ]
     for k, gid in enumerate(ids):
         rules = [
@@ -126,7 +134,7 @@ def big_groups(ec2: Any) -> list[str]:
         ]
         rules.append(perm("udp", 9500 + k, cidr="0.0.0.0/0"))
         rules.append(perm("icmp", 8, -1, cidr="192.0.2.0/24"))
-        rules.append(perm("tcp", STREAM_PORT, group=ids[(k + 1) % GROUPS]))
+        rules.append(perm("tcp", STREAM_PORT, group=ids[(k + 1) % count]))
         ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=rules)
     return ids
 
@@ -197,19 +205,37 @@ def ms(values: list[float]) -> str:
     return f"p50 {statistics.median(values) * 1000:.1f} ms, p95 {pct(values, 0.95) * 1000:.1f} ms"
 
 
-def main() -> None:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; ``--smoke`` changes the defaults (explicit values still win)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=50, help="authorize/revoke cycles for (a)")
     parser.add_argument("--many", type=int, default=100, help="instances for (b) and (c)")
+    parser.add_argument("--groups", type=int, default=100, help="groups of 10 rules for (b)")
     parser.add_argument("--seconds", type=float, default=3, help="length of one stream")
     parser.add_argument("--rounds", type=int, default=3, help="on/off rounds for (b)")
-    args = parser.parse_args()
+    parser.add_argument("--smoke", action="store_true", help="every part at tiny sizes")
+    if parser.parse_known_args(argv)[0].smoke:
+        parser.set_defaults(**SMOKE)
+    args = parser.parse_args(argv)
+    if args.many < 3 or args.groups < GROUPS_PER_INSTANCE:
+        parser.error(f"--many must be >= 3 and --groups >= {GROUPS_PER_INSTANCE}")
+    return args
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}")  # the finally blocks still clean up
+
+
+def main() -> None:
+    args = arguments()
     if os.geteuid() != 0:
         raise SystemExit("run as root")
+    signal.signal(signal.SIGTERM, _terminated)
     image = images.build_image(images.cache_dir())
-    server = make_server(Path(tempfile.mkdtemp(prefix="pcbfw-")))
-    server.start()
+    tmp = Path(tempfile.mkdtemp(prefix="pcbfw-"))
+    server = make_server(tmp)
     try:
+        server.start()
         ec2 = server.client("ec2")
         pem = server.state_dir / "bench.pem"
         pem.write_text(ec2.create_key_pair(KeyName="bench", KeyType="ed25519")["KeyMaterial"])
@@ -221,7 +247,7 @@ def main() -> None:
         small_build, small_load, small_rules = apply_times(server.state_dir, 10)
         small_open, small_close = rule_changes(ec2, web, target.ip, args.n)
 
-        groups = big_groups(ec2)
+        groups = big_groups(ec2, args.groups)
         start = time.perf_counter()
         machines = fleet(ec2, image.image_id, key, groups, args.many - 1)
         fleet_seconds = time.perf_counter() - start
@@ -232,7 +258,10 @@ def main() -> None:
         start_listeners(receiver, [f"tcp:{STREAM_PORT}"])
         on, off = throughput(server, sender, receiver, args.seconds, args.rounds)
     finally:
-        server.remove()
+        try:
+            server.remove()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     small_floor, big_floor = statistics.median(small_load), statistics.median(big_load)
     print(
@@ -250,7 +279,7 @@ def main() -> None:
         f"{statistics.median(big_open) / big_floor:.2f}x"
     )
     print(
-        f"(b) TCP instance -> instance, {GROUPS} groups x {RULES_PER_GROUP} rules on "
+        f"(b) TCP instance -> instance, {args.groups} groups x {RULES_PER_GROUP} rules on "
         f"{args.many} instances: {on / 2**30:.2f} GiB/s firewall on, {off / 2**30:.2f} GiB/s "
         f"off; ratio {on / off:.2f}   (target >= 0.9)"
     )

@@ -14,9 +14,14 @@ outside is only ever looked up with ``ip route get``, never sent to):
     over N cycles; baseline: AuthorizeSecurityGroupIngress returning → a connection to
     the newly admitted port being answered, N cycles (revoked in between). The instance's
     groups only admit egress to its own VPC, so even the instance sends nothing out.
-Every wait gives up after 10 s. Both clouds are removed at the end, even on error, and
-nothing of their prefixes (netns, veths, nft tables, routes, policy rules) may be left.
-Usage: ``python bench/network.py [-n 30]``.
+Every wait gives up after 10 s. Each cloud has its own state dir, prefix, VPC CIDR,
+ports and Elastic IP pool; the second has NAT on because (b) measures outbound routing,
+and it masquerades only its own VPCs' addresses, for an instance that sends nothing out.
+Both clouds are removed at the end, even on error or SIGTERM, and nothing of their
+prefixes (netns, veths, nft tables, routes, policy rules) may be left.
+Usage: ``python bench/network.py [-n 30] [--smoke]``; ``--smoke`` runs every part at the
+smallest size (``-n 3``, seconds): it checks that the bench still works and measures
+nothing.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ PORT = 8080
 OUTSIDE = "192.0.2.1"  # only ever looked up with `ip route get`, never sent to
 TIMEOUT = 10.0  # every wait gives up after this many seconds
 POLL = 0.002  # pause between attempts
+#: --smoke: every part, at the smallest size
+SMOKE = {"n": 3}
 LISTENER = f"""
 import socket
 server = socket.socket()
@@ -317,10 +324,18 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(f"stopped by signal {signum}")  # the clouds' finally blocks still run
 
 
-def main() -> None:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; ``--smoke`` changes the defaults (explicit values still win)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=30, help="moves, flips and authorizations")
-    args = parser.parse_args()
+    parser.add_argument("--smoke", action="store_true", help="every part at tiny sizes")
+    if parser.parse_known_args(argv)[0].smoke:
+        parser.set_defaults(**SMOKE)
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = arguments()
     if os.geteuid() != 0:
         raise SystemExit("run as root")
     signal.signal(signal.SIGTERM, _terminated)

@@ -8,6 +8,7 @@ and ``sts``. Every test that uses ``server`` or ``cloud`` is ``live``.
 from __future__ import annotations
 
 import configparser
+import ipaddress
 import json
 import os
 import secrets
@@ -26,6 +27,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from pocketcloud.host import routes
 from pocketcloud.host.daemon import answers, listening
 
 BIN = Path(sys.executable).parent
@@ -133,11 +135,48 @@ class Server:
         return result
 
 
+def _draw() -> tuple[str, str, str]:
+    """A random prefix, VPC CIDR and Elastic IP pool for a test cloud."""
+    prefix = "t" + secrets.token_hex(2)
+    cidr = f"10.{secrets.randbelow(150) + 100}.0.0/16"
+    # a /24 of its own inside 198.18.0.0/15, never the default pool (198.18.0.0/24)
+    block = secrets.randbelow(511) + 1
+    return prefix, cidr, f"198.{18 + block // 256}.{block % 256}.0/24"
+
+
+def taken(prefix: str, cidr: str, eip_pool: str) -> str:
+    """What of this host a new cloud would share, or "" (runs ``ip route`` and ``nft list
+    tables``): a route overlapping its VPC or pool (another cloud's VPC, pool or instance,
+    or the host's own network), or a table of its prefix. Two clouds with one CIDR both
+    route their first instance's address to their own veth, and the later launch wins."""
+    mine = [ipaddress.ip_network(cidr), ipaddress.ip_network(eip_pool)]
+    for route in routes.main_routes():
+        network = ipaddress.ip_network(route.destination, strict=False)
+        if any(network.overlaps(block) for block in mine):
+            return f"route {route.destination} overlaps {cidr} or {eip_pool}"
+    tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=False)
+    if f" {prefix}_" in tables.stdout:
+        return f"prefix {prefix} is in use"
+    return ""
+
+
+def _clear_draw(tries: int = 20) -> tuple[str, str, str]:
+    """A draw clear of every route and nft table on this host now."""
+    why = ""
+    for _ in range(tries):
+        drawn = _draw()
+        why = taken(*drawn)
+        if not why:
+            return drawn
+    raise RuntimeError(f"no test cloud clear of this host's in {tries} draws; the last: {why}")
+
+
 def make_server(tmp: Path, *, nat: bool = False) -> Server:
     """Initialize a cloud in ``tmp`` (runs ``pocketcloud init``); not yet started.
 
-    Each test cloud has its own port, host-object prefix and VPC CIDR, so it can run
-    beside a developer's cloud and beside other test clouds. Outbound NAT is off unless
+    Each test cloud has its own port, host-object prefix, VPC CIDR and Elastic IP pool,
+    drawn clear of every route and nft table on the host, so it can run beside a
+    developer's cloud and beside other test clouds. Outbound NAT is off unless
     asked for: no test traffic may leave this machine.
     """
     port = free_port()
@@ -145,11 +184,7 @@ def make_server(tmp: Path, *, nat: bool = False) -> Server:
     # temporary directories are private, so the state lives under /var/tmp
     state = Path(tempfile.mkdtemp(prefix="pocketcloud-test-", dir="/var/tmp")) / "state"
     state.parent.chmod(0o711)
-    prefix = "t" + secrets.token_hex(2)
-    cidr = f"10.{secrets.randbelow(150) + 100}.0.0/16"
-    # a /24 of its own inside 198.18.0.0/15, never the default pool (198.18.0.0/24)
-    block = secrets.randbelow(511) + 1
-    eip_pool = f"198.{18 + block // 256}.{block % 256}.0/24"
+    prefix, cidr, eip_pool = _clear_draw()
     env = dict(os.environ)
     env.update(
         {

@@ -230,6 +230,8 @@ def _decode_form(http: sigv4.HttpRequest) -> dict[str, str]:
     form: dict[str, str] = {}
     try:
         for source in (http.query, _form_body(http)):
+            if not source:
+                continue
             for key, value in parse_qsl(
                 source, keep_blank_values=True, errors="strict", max_num_fields=10000
             ):

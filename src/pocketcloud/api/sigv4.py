@@ -139,7 +139,7 @@ def parse(request: HttpRequest, form: Mapping[str, str] | None = None) -> Signat
     Raises ``SigV4Error``: INCOMPLETE for a partial or malformed claim, UNSUPPORTED
     for another algorithm or Signature Version 2.
     """
-    query = dict(parse_qsl(request.query, keep_blank_values=True))
+    query = dict(parse_qsl(request.query, keep_blank_values=True)) if request.query else {}
     header = request.headers.get("authorization")
     in_query = _has_presign(query)
     in_form = form is not None and _has_presign(form)
@@ -320,8 +320,9 @@ def verify(request: HttpRequest, sig: Signature, secret_key: str, now: datetime)
     A naive ``now`` is taken as UTC. Whether the scope's region and service are the
     ones this endpoint serves is the caller's check (``sig.credential``).
     """
-    _check_clock(sig, _as_utc(now))
-    _check_scope_date(sig)
+    stamp = _format(sig.timestamp)
+    _check_clock(sig, _as_utc(now), stamp)
+    _check_scope_date(sig, stamp)
     in_form = sig.presigned and not _query_has_signature(request.query)
     payload = EMPTY_SHA256 if in_form else _payload_hash(request, sig.signed_headers)
     scope = sig.credential
@@ -329,7 +330,7 @@ def verify(request: HttpRequest, sig: Signature, secret_key: str, now: datetime)
     provided = sig.signature.encode("utf-8", _ENCODING_ERRORS)
     for query in _canonical_queries(request, sig.presigned, in_form):
         canonical = canonical_request(request, sig.signed_headers, query, payload)
-        message = string_to_sign(sig, canonical).encode("utf-8", _ENCODING_ERRORS)
+        message = string_to_sign(sig, canonical, stamp).encode("utf-8", _ENCODING_ERRORS)
         expected = hmac.new(key, message, hashlib.sha256).hexdigest().encode()
         if hmac.compare_digest(expected, provided):
             return
@@ -361,14 +362,15 @@ def canonical_request(
     return "\n".join(lines)
 
 
-def string_to_sign(sig: Signature, canonical: str) -> str:
-    """The string to sign for ``sig``'s timestamp and scope over a canonical request."""
+def string_to_sign(sig: Signature, canonical: str, stamp: str | None = None) -> str:
+    """The string to sign for ``sig``'s timestamp (``stamp``, its text, if known) and scope
+    over a canonical request."""
     scope = sig.credential
     digest = hashlib.sha256(canonical.encode("utf-8", _ENCODING_ERRORS)).hexdigest()
     return "\n".join(
         [
             ALGORITHM,
-            _format(sig.timestamp),
+            stamp or _format(sig.timestamp),
             f"{scope.date}/{scope.region}/{scope.service}/{TERMINATOR}",
             digest,
         ]
@@ -376,7 +378,9 @@ def string_to_sign(sig: Signature, canonical: str) -> str:
 
 
 def _format(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+    """``TIMESTAMP_FORMAT`` in UTC (by hand: a third of strftime's cost, on every request)."""
+    m = moment.astimezone(UTC)
+    return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}Z"
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -385,8 +389,7 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _check_clock(sig: Signature, now: datetime) -> None:
-    stamp = _format(sig.timestamp)
+def _check_clock(sig: Signature, now: datetime, stamp: str) -> None:
     if sig.timestamp - now > MAX_SKEW:
         raise SigV4Error(
             SigV4ErrorKind.EXPIRED,
@@ -409,8 +412,7 @@ def _check_clock(sig: Signature, now: datetime) -> None:
         )
 
 
-def _check_scope_date(sig: Signature) -> None:
-    stamp = _format(sig.timestamp)
+def _check_scope_date(sig: Signature, stamp: str) -> None:
     if sig.credential.date != stamp[:8]:
         raise SigV4Error(
             SigV4ErrorKind.MISMATCH,

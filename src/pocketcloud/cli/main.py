@@ -156,6 +156,7 @@ def serve(
 
     from pocketcloud.api.app import Api  # noqa: PLC0415
     from pocketcloud.api.ec2.metadata import MetadataServer  # noqa: PLC0415
+    from pocketcloud.api.http import OneWriteHttp  # noqa: PLC0415
     from pocketcloud.host.network import GATEWAY  # noqa: PLC0415
     from pocketcloud.reconcile.loop import Reconciler, teardown  # noqa: PLC0415
     from pocketcloud.services.account import open_cloud  # noqa: PLC0415
@@ -186,9 +187,10 @@ def serve(
             lambda: daemon.remove_pid(paths.pidfile),
         ],
     )
-    server = uvicorn.Server(
-        uvicorn.Config(api, log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        api, http=OneWriteHttp, log_level="warning", access_log=False, lifespan="on"
     )
+    server = uvicorn.Server(config)
     try:
         server.run(sockets=_api_sockets(cloud.settings.host, cloud.settings.port, GATEWAY))
     finally:  # not reached on SIGTERM (see Api._lifespan); the pidfile check copes

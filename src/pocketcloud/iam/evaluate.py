@@ -15,6 +15,8 @@ from pocketcloud.iam.arn import ContextKeys
 from pocketcloud.iam.conditions import normalize_context
 from pocketcloud.iam.policy import Effect, Policy, Statement
 
+_NO_KEYS: ContextKeys = {}
+
 
 class Decision(StrEnum):
     """The outcome of evaluating a request."""
@@ -49,8 +51,10 @@ def statement_applies(statement: Statement, ctx: RequestContext) -> bool:
     action_hit = statement.action_matcher.matches(ctx.action)
     if action_hit != (statement.actions is not None):
         return False
-    keys = ctx.condition_keys
-    resource_hit = statement.resource_matcher.matches(ctx.resource, keys)
+    matcher = statement.resource_matcher
+    # the condition keys are normalized only for a statement that reads them
+    keys = ctx.condition_keys if matcher.dynamic or statement.conditions else _NO_KEYS
+    resource_hit = matcher.matches(ctx.resource, keys)
     if resource_hit != (statement.resources is not None):
         return False
     return all(condition.matches(keys) for condition in statement.conditions)

@@ -329,11 +329,14 @@ def authorize_rules(
     permissions: Sequence[Permission],
     rule_tags: Mapping[str, str],
 ) -> list[Rule]:
-    """AuthorizeSecurityGroupIngress/Egress, in one transaction; applies live."""
+    """AuthorizeSecurityGroupIngress/Egress, in one transaction; applies live (the
+    reconciler is woken when an instance has the group)."""
     with cloud.store.transaction():
         _require(cloud, group_id)
         added = authorize(cloud, group_id, egress, permissions, rule_tags)
-    cloud.wake()
+        in_use = _in_use(cloud, group_id)
+    if in_use:
+        cloud.wake()
     return added
 
 
@@ -348,5 +351,15 @@ def revoke_rules(
     with cloud.store.transaction():
         _require(cloud, group_id)
         removed = revoke(cloud, group_id, egress, permissions, rule_ids)
-    cloud.wake()
+        in_use = _in_use(cloud, group_id)
+    if in_use:
+        cloud.wake()
     return removed
+
+
+def _in_use(cloud: Cloud, group_id: str) -> bool:
+    """Whether an instance has the group: a rule of a group nobody has changes nothing on
+    the host (a group's address set holds only its members), so no reconcile pass is due."""
+    return bool(
+        cloud.store.one("SELECT 1 FROM instance_groups WHERE group_id = ? LIMIT 1", (group_id,))
+    )
