@@ -332,3 +332,20 @@ class TestConditionsOnResources:
         assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
         names = [k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]]
         assert "dry" not in names
+
+    def test_source_ip_cannot_be_claimed_in_a_header(
+        self, users: dict[str, tuple[Any, Any]]
+    ) -> None:
+        """aws:SourceIp is the connection's address: an X-Forwarded-For header naming an
+        allowed address (sent from 127.0.0.1, which proxies are trusted from by default)
+        changes nothing."""
+        other_ec2, _ = users["other-ip"]
+
+        def claim(request: Any, **_: Any) -> None:
+            request.headers["X-Forwarded-For"] = "203.0.113.9"
+            request.headers["X-Forwarded-Proto"] = "https"
+
+        other_ec2.meta.events.register("before-send.ec2.DescribeKeyPairs", claim)
+        with pytest.raises(ClientError) as info:
+            other_ec2.describe_key_pairs()
+        assert info.value.response["Error"]["Code"] == "UnauthorizedOperation"

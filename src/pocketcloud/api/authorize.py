@@ -69,7 +69,7 @@ def _key(cloud: Cloud, params: Params) -> Targets:
 
 
 def _new_group(cloud: Cloud, params: Params) -> Targets:
-    vpc_id = params.get("VpcId") or network.default_vpc(cloud).vpc_id
+    vpc_id = params.get("VpcId") or network.default_vpc_id(cloud)
     return [(ec2_arn(cloud, "security-group", "*"), None), (ec2_arn(cloud, "vpc", vpc_id), vpc_id)]
 
 

@@ -188,7 +188,14 @@ def serve(
         ],
     )
     config = uvicorn.Config(
-        api, http=OneWriteHttp, log_level="warning", access_log=False, lifespan="on"
+        api,
+        http=OneWriteHttp,
+        # no proxy sits in front: X-Forwarded-For from 127.0.0.1 must not become the
+        # client's address (IAM's aws:SourceIp reads it)
+        proxy_headers=False,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     try:

@@ -172,6 +172,14 @@ def default_vpc(cloud: Cloud) -> Vpc:
     return _vpc(row, tags.for_resource(cloud, row["vpc_id"]))
 
 
+def default_vpc_id(cloud: Cloud) -> str:
+    """The default VPC's id (one query, no tags); VPCIdNotSpecified once it is deleted."""
+    found = cloud.store.scalar("SELECT vpc_id FROM vpcs WHERE is_default = 1")
+    if found is None:
+        raise ClientError("VPCIdNotSpecified", "No default VPC for this user")
+    return str(found)
+
+
 def require_vpc(cloud: Cloud, vpc_id: str) -> Vpc:
     """One VPC; InvalidVpcID.NotFound if absent."""
     row = cloud.store.one("SELECT * FROM vpcs WHERE vpc_id = ?", (vpc_id,))

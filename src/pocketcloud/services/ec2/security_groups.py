@@ -96,23 +96,25 @@ def create_security_group(
     _validate(name, description)
     tags.validate(group_tags)
     with cloud.store.transaction():
-        vpc = network.require_vpc(cloud, vpc_id) if vpc_id else network.default_vpc(cloud)
+        vpc_id = (
+            network.require_vpc(cloud, vpc_id).vpc_id if vpc_id else network.default_vpc_id(cloud)
+        )
         if name == DEFAULT:
             raise ClientError("InvalidGroup.Reserved", "The security group 'default' is reserved")
         if cloud.store.one(
-            "SELECT 1 FROM security_groups WHERE vpc_id = ? AND name = ?", (vpc.vpc_id, name)
+            "SELECT 1 FROM security_groups WHERE vpc_id = ? AND name = ?", (vpc_id, name)
         ):
             raise ClientError(
                 "InvalidGroup.Duplicate",
-                f"The security group '{name}' already exists for VPC '{vpc.vpc_id}'",
+                f"The security group '{name}' already exists for VPC '{vpc_id}'",
             )
         group_id = ids.ec2_id("sg")
-        _insert(cloud, group_id, name, description, vpc.vpc_id)
+        _insert(cloud, group_id, name, description, vpc_id)
         tags.apply(cloud, group_id, group_tags)
         egress = authorize(
             cloud, group_id, True, [Permission("-1", -1, -1, (Peer(cidr_ipv4="0.0.0.0/0"),))], {}
         )
-        return SecurityGroup(group_id, name, description, vpc.vpc_id, tuple(egress), group_tags)
+        return SecurityGroup(group_id, name, description, vpc_id, tuple(egress), group_tags)
 
 
 def _check_id(group_id: str) -> None:
