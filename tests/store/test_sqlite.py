@@ -67,3 +67,23 @@ class TestCheckpoints:
             assert db.execute("SELECT count(*) FROM t").fetchone()[0] == 250
         finally:
             db.close()
+
+    def test_statements_outside_a_transaction_count_as_commits(self, tmp_path: Path) -> None:
+        """Writes in autocommit mode are commits too: a stream of them is checkpointed and
+        truncated like a stream of transactions."""
+        path = tmp_path / "db"
+        store = Store(path)
+        store.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)")
+        limit = 400
+        original = store_sqlite.TRUNCATE_FRAMES
+        store_sqlite.TRUNCATE_FRAMES = limit
+        try:
+            for number in range(3000):
+                store.execute("INSERT INTO t(body) VALUES(?)", (f"{number:08d}" * 50,))
+            deadline = time.monotonic() + 30
+            while _wal_frames(path) > limit and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _wal_frames(path) <= limit
+        finally:
+            store_sqlite.TRUNCATE_FRAMES = original
+            store.close()

@@ -103,12 +103,17 @@ class Store:
     def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
         with self._lock:
-            return self._db.execute(sql, params).rowcount
+            changed = self._db.execute(sql, params).rowcount
+            if not self._depth:  # autocommit: a commit of its own
+                self._committed()
+            return changed
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         """Run one statement for each parameter row."""
         with self._lock:
             self._db.executemany(sql, rows)
+            if not self._depth:
+                self._committed()
 
     def all(self, sql: str, params: Params = ()) -> list[Row]:
         """Every row of a query."""
