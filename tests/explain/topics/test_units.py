@@ -97,9 +97,9 @@ WEB = Group(
     "web servers",
     "vpc-1",
     (
-        Rule("sgr-ssh", "sg-web", False, "tcp", 22, 22, "0.0.0.0/0", None),
-        Rule("sgr-web8080", "sg-web", False, "tcp", 8080, 8080, "0.0.0.0/0", None, "dev"),
-        Rule("sgr-out", "sg-web", True, "-1", -1, -1, "0.0.0.0/0", None),
+        Rule("sgr-ssh", "sg-web", False, "tcp", 22, 22, "0.0.0.0/0", None, None),
+        Rule("sgr-web8080", "sg-web", False, "tcp", 8080, 8080, "0.0.0.0/0", None, None, "dev"),
+        Rule("sgr-out", "sg-web", True, "-1", -1, -1, "0.0.0.0/0", None, None),
     ),
     (OPEN.instance_id, LOCAL.instance_id),
 )

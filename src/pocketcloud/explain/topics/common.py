@@ -112,13 +112,13 @@ def protocol(rule: Rule) -> str:
 
 def source(rule: Rule) -> str:
     """Where the rule admits from (or sends to): a CIDR or a group id."""
-    return rule.cidr or rule.ref_group or "?"
+    return rule.cidr_ipv4 or rule.ref_group_id or "?"
 
 
 def peer(out: Out, rule: Rule) -> str:
     """The rule's peer in words: a CIDR, or the members of a group."""
-    if rule.ref_group is not None and rule.cidr is None:
-        return out.text("source.group", group=rule.ref_group)
+    if rule.ref_group_id is not None and rule.cidr_ipv4 is None:
+        return out.text("source.group", group=rule.ref_group_id)
     return source(rule)
 
 

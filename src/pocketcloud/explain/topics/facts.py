@@ -7,33 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pocketcloud.explain.sockets import Socket
+from pocketcloud.store.reader import GroupRecord, RuleRecord
 
-
-@dataclass(frozen=True)
-class Rule:
-    """One security group rule as stored."""
-
-    rule_id: str
-    group_id: str
-    egress: bool
-    protocol: str  # "tcp", "udp", "icmp", "-1" (all)
-    from_port: int
-    to_port: int
-    cidr: str | None
-    ref_group: str | None
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Group:
-    """A security group, its rules and the instances it guards."""
-
-    group_id: str
-    name: str
-    description: str
-    vpc_id: str
-    rules: tuple[Rule, ...] = ()
-    instance_ids: tuple[str, ...] = ()
+#: a security group rule and a group, as the state reader returns them (no copy of their own)
+Rule = RuleRecord
+Group = GroupRecord
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,6 @@ from pocketcloud.explain.topics.facts import (
     Needs,
     Profile,
     Release,
-    Rule,
     TopicFacts,
     User,
 )
@@ -153,30 +152,7 @@ def _init_pid(workdir: Path) -> int | None:
 
 
 def _groups(db: StateReader) -> list[Group]:
-    return [
-        Group(
-            g.group_id,
-            g.name,
-            g.description,
-            g.vpc_id,
-            tuple(
-                Rule(
-                    r.rule_id,
-                    r.group_id,
-                    r.egress,
-                    r.protocol,
-                    r.from_port,
-                    r.to_port,
-                    r.cidr_ipv4,
-                    r.ref_group_id,
-                    r.description,
-                )
-                for r in g.rules
-            ),
-            g.instance_ids,
-        )
-        for g in db.security_groups()
-    ]
+    return list(db.security_groups())
 
 
 def _keys(db: StateReader) -> list[KeyPair]:

@@ -114,7 +114,7 @@ def _url(out: Out, inst: Instance, facts: TopicFacts, bind: Bind) -> dict[str, A
     port = bind.port
     url = f"http://{address_of(inst)}:{port}/"
     # a rule admitting everyone first: it is the one that lets this host in
-    rules = sorted(admitting(inst, facts, port), key=lambda gr: gr[1].cidr != "0.0.0.0/0")
+    rules = sorted(admitting(inst, facts, port), key=lambda gr: gr[1].cidr_ipv4 != "0.0.0.0/0")
     listeners = [s for s in inst.sockets or () if s.port == port]
     open_ = [s for s in listeners if reachable(s, inst)]
     rule_ids = [r.rule_id for _, r in rules]
