@@ -6,13 +6,15 @@ import base64
 import contextlib
 import time
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pocketcloud.api.app import Api
 from pocketcloud.api.codec import Codec, codec_for
+from pocketcloud.api.registry import REGISTRIES
 from pocketcloud.errors import (
     ClientError,
     CloudError,
@@ -20,6 +22,7 @@ from pocketcloud.errors import (
     InvalidParameterValue,
     MissingParameter,
 )
+from pocketcloud.services.context import Cloud
 
 EC2 = codec_for("ec2")
 IAM = codec_for("iam")
@@ -51,6 +54,13 @@ class TestCodecConstruction:
     def test_codec_for_is_cached(self) -> None:
         """codec_for hands out one shared Codec per service."""
         assert codec_for("iam") is codec_for("iam")
+
+    def test_api_warm_makes_every_codec(self) -> None:
+        """Api.warm makes each served service's codec at start-up, so no request pays for
+        loading a botocore model."""
+        codec_for.cache_clear()
+        Api(cast(Cloud, None)).warm()
+        assert codec_for.cache_info().currsize == len(REGISTRIES) == 3
 
     def test_unknown_service(self) -> None:
         """A service without a supported protocol is a programming error, not a CloudError."""

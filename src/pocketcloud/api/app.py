@@ -90,6 +90,11 @@ class Api:
         status, payload = self.handle(request, too_big)
         await _respond(send, status, payload, request.request_id)
 
+    def warm(self) -> None:
+        """Load every service's model and codec now rather than on its first request."""
+        for service in REGISTRIES:
+            codec_for(service)
+
     def console(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
         """The web console's ASGI app, made on its first request (keeps start-up lean)."""
         if self._console is None:

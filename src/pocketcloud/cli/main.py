@@ -7,6 +7,7 @@ Only these commands touch the state directory directly; everything a user does
 from __future__ import annotations
 
 import errno
+import gc
 import ipaddress
 import logging
 import os
@@ -198,6 +199,10 @@ def serve(
         lifespan="on",
     )
     server = uvicorn.Server(config)
+    api.warm()
+    # what start-up loaded (botocore models, codecs) lives as long as the server: keep it
+    # out of the collector's full passes, which otherwise walk it every few hundred requests
+    gc.freeze()
     try:
         server.run(sockets=_api_sockets(cloud.settings.host, cloud.settings.port, GATEWAY))
     finally:  # not reached on SIGTERM (see Api._lifespan); the pidfile check copes
