@@ -16,7 +16,6 @@ Side effects: creates/changes VENV; downloads from the configured indexes. Stdli
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import shlex
 import subprocess
@@ -25,47 +24,16 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# the pip-configuration reader is stdlib only, so it serves before pocketcloud is installed
+sys.path.insert(0, str(ROOT / "src"))
+from pocketcloud.deploy.pipconfig import pip_settings, uv_env, uv_index_args  # noqa: E402
+
 LOCK = ROOT / "requirements" / "lock.txt"
 INSTALLERS = ROOT / "requirements" / "install.in"
 PYTHON_VERSION = "3.11"  # Debian 12's Python; the lock is resolved for it
 # a release younger than this is left out of a new lock: the index's mirrors may not all
 # serve it yet (seen: one answer listing typer 0.29.3, the next not)
 SETTLE = dt.timedelta(days=1)
-
-
-def pip_settings(python: str) -> dict[str, list[str]]:
-    """The pip configuration in force on this machine, as {key: [values]} (files and PIP_* env)."""
-    out = subprocess.run(
-        [python, "-m", "pip", "config", "list"], capture_output=True, text=True, check=False
-    ).stdout
-    settings: dict[str, list[str]] = {}
-    # PIP_* variables (":env:") override the files, as in pip
-    for line in sorted(out.splitlines(), key=lambda line: line.startswith(":env:")):
-        match = re.fullmatch(r"[^.]*\.([a-z-]+)='(.*)'", line.strip())
-        if match:
-            key, value = match.groups()
-            settings[key] = value.split()
-    return settings
-
-
-def uv_index_args(settings: dict[str, list[str]]) -> list[str]:
-    """pip's index settings as uv arguments, with pip's meaning of several indexes."""
-    args = ["--index-strategy", "unsafe-best-match"]  # pip: the best version from any index
-    for url in settings.get("index-url", []):
-        args += ["--default-index", url]
-    for url in settings.get("extra-index-url", []):
-        args += ["--index", url]
-    for place in settings.get("find-links", []):
-        args += ["--find-links", place]
-    return args
-
-
-def uv_env(settings: dict[str, list[str]]) -> dict[str, str]:
-    """The environment for uv: pip's CA bundle, if pip is given one."""
-    env = dict(os.environ)
-    if settings.get("cert"):
-        env["SSL_CERT_FILE"] = settings["cert"][0]
-    return env
 
 
 def locked_block(name: str, lock_text: str) -> str:

@@ -135,6 +135,38 @@ class TestFirstDeploy:
         )
 
 
+class TestBadInput:
+    """A bad option is refused before anything is contacted: one red line naming the value
+    and the rule, exit 2, nothing changed on the server or in the app's record."""
+
+    @pytest.mark.parametrize(
+        ("option", "value", "rule"),
+        [
+            ("--domain", 'x"; touch /tmp/pwned; echo "', "(RFC 1123)"),
+            ("--domain", "shop.example;id", "(RFC 1123)"),
+            ("--python", "python3; touch /tmp/pwned", "--python"),
+            ("--ssh-from", "10.0.0.1/8", "the network is 10.0.0.0/8"),
+            ("--target", "ssh://admin@host;touch /tmp/pwned", "ssh://"),
+            ("--workers", "0", "1"),
+        ],
+    )
+    def test_refused_before_anything_runs(
+        self, user: User, project: Path, first: str, option: str, value: str, rule: str
+    ) -> None:
+        """The issue's injection and its cousins: nothing ran on the server (no
+        /tmp/pwned), the same release serves, the record is unchanged."""
+        before, record = serving(user), user.record(APP)
+        out = user.fails("deploy", project, "--profile", "pocketcloud-test", option, value,
+                         code=2)  # fmt: skip
+        lines = out.strip().splitlines()
+        assert len(lines) == 1, out
+        assert lines[0].startswith(f"{option} "), out
+        assert rule in lines[0], out
+        assert user.ssh(APP, "ls /tmp/pwned 2>/dev/null; true") == ""
+        assert serving(user) == before
+        assert user.record(APP) == record
+
+
 class TestRedeploy:
     """Deploying again: nothing to do, a code change, a rollback."""
 
@@ -191,7 +223,7 @@ class TestRedeploy:
         try:
             out = user.fails("deploy", project, "--profile", "pocketcloud-test")
             assert "another deploy or rollback of mysite is running (held by laptop pid 42)" in out
-            assert f"'rm -r {lock}'" in out
+            assert f"'rm -rf {lock}'" in out
             assert serving(user) == before
             user.ssh(APP, f"rm -r {lock}")
             deploy(user, project)
@@ -253,6 +285,41 @@ class TestFailingRelease:
         assert len(listed.split()) == len(set(listed.split()))
         units = user.ssh(APP, "ls /etc/pocketcloud/services")
         assert units.count(f"gunicorn-{APP}-") == 1, units
+
+    def test_settings_survive_a_failed_deploy_and_a_restart(
+        self, user: User, project: Path
+    ) -> None:
+        """A deploy that drops a name and then fails its health check changes no settings
+        file the serving release reads: after init restarts that release's killed gunicorn
+        (which reads its settings again), the site still answers the name it was deployed
+        with — ALLOWED_HOSTS is the serving release's own."""
+        deploy(user, project, "--domain", "keep.example")
+        before = serving(user)
+        rec = user.record(APP)
+        assert get(rec["host"], "keep.example")[0] == 200
+        root = "/srv/app/mysite"
+        files = f"{root}/shared/settings.json {root}/current/.settings.json"
+        settings = user.ssh(APP, f"cat {files}")
+        assert "keep.example" in user.ssh(APP, f"cat {root}/current/.settings.json")
+        edit(project, VIEWS, 'HttpResponse("ok"', 'HttpResponse("no", status=500')
+        try:  # without --domain: the new release would answer the addresses only
+            out = user.fails("deploy", project, "--profile", "pocketcloud-test")
+        finally:
+            restore(project)
+        assert f"release {before} keeps serving" in out
+        assert user.ssh(APP, f"cat {files}") == settings
+        services: dict[str, Any] = json.loads(user.ssh(APP, "cat /run/pocketcloud/services.json"))
+        pid = services[f"gunicorn-{APP}-{before}"]["pid"]
+        user.ssh(APP, f"sudo kill -9 {pid}")
+        deadline = time.monotonic() + 30
+        while True:
+            again = json.loads(user.ssh(APP, "cat /run/pocketcloud/services.json"))
+            if again[f"gunicorn-{APP}-{before}"]["pid"] not in (pid, None):
+                break
+            assert time.monotonic() < deadline, again
+            time.sleep(0.2)
+        wait_for(rec["host"], "keep.example", before, timeout=30)
+        assert get(rec["host"], "keep.example")[0] == 200
 
     def test_failing_migration(self, user: User, project: Path) -> None:
         """A migration that raises stops the deploy at migrate; the old release serves."""

@@ -8,6 +8,8 @@ temporary folder; the app records live under a temporary $XDG_CONFIG_HOME.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import stat
 import subprocess
 from pathlib import Path, PurePosixPath
@@ -25,6 +27,7 @@ from pocketcloud.deploy.provision import (
     ProvisionError,
     Rule,
     addresses,
+    authorize_ingress,
     choose_instance,
     host_keys,
     missing_rules,
@@ -229,10 +232,12 @@ class TestServices:
         """nginx runs in the foreground under init; systemd enables its own unit."""
         line, spec = processes.nginx("pocketcloud-init")
         assert json.loads(spec or "")["argv"] == ["/usr/sbin/nginx", "-g", "daemon off;"]
-        assert "test -s /run/nginx.pid" in line
+        assert (
+            line == "sudo tee /etc/pocketcloud/services/nginx.json >/dev/null && sudo kill -HUP 1"
+        )
         line, spec = processes.nginx("systemd")
         assert spec is None
-        assert line.startswith("sudo systemctl enable --now nginx && ")
+        assert line == "sudo systemctl enable --now nginx"
 
 
 class TestNginx:
@@ -275,15 +280,19 @@ class TestProvision:
         assert ssh_rule("198.51.100.0/24").cidr == "198.51.100.0/24"
 
     def test_rule_permission_and_shown(self) -> None:
-        """A rule is one IpPermission and the aws CLI line that adds it."""
+        """A rule is one IpPermission, and the call that adds it shows as the aws CLI line
+        sending that very permission."""
         rule = Rule(22, "198.51.100.4/32", "ssh")
         assert rule.permission() == {
             "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
             "IpRanges": [{"CidrIp": "198.51.100.4/32", "Description": "ssh"}],
         }  # fmt: skip
-        assert rule.shown("dev", "sg-1") == (
+        call = authorize_ingress("sg-1", [rule])
+        assert call.params == {"GroupId": "sg-1", "IpPermissions": [rule.permission()]}
+        assert call.cli("dev") == (
             "aws --profile dev ec2 authorize-security-group-ingress --group-id sg-1 "
-            "--protocol tcp --port 22 --cidr 198.51.100.4/32"
+            """--ip-permissions '[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"""
+            """"IpRanges":[{"CidrIp":"198.51.100.4/32","Description":"ssh"}]}]'"""
         )
 
     def test_missing_rules_ignores_present(self) -> None:
@@ -424,17 +433,20 @@ class TestSource:
         assert "link" in shipped_files(tmp_path)
 
     def test_requirements_hash(self, tmp_path: Path) -> None:
-        """The venv name follows the requirements, the extras and the server's major.minor
-        Python (not its patch level)."""
+        """The venv and wheelhouse name follows the requirements, the extras and the
+        interpreter the wheels are for — its patch level too (Requires-Python >=3.11.5
+        tells 3.11.2 from 3.11.9)."""
         write(tmp_path / "requirements.txt", "Django==5.2\n")
-        base = requirements_hash(tmp_path, "requirements.txt", (), "3.11.2")
+        server = "Python 3.11.2 (cp311, glibc 2.36 x86_64)"
+        base = requirements_hash(tmp_path, "requirements.txt", (), server)
         assert len(base) == 12
-        assert requirements_hash(tmp_path, "requirements.txt", (), "3.11.9") == base
-        assert requirements_hash(tmp_path, "requirements.txt", (), "3.12.1") != base
-        assert requirements_hash(tmp_path, "requirements.txt", ("gunicorn",), "3.11") != base
-        assert requirements_hash(tmp_path, None, (), "3.11") != base
+        assert requirements_hash(tmp_path, "requirements.txt", (), server) == base
+        patched = server.replace("3.11.2", "3.11.9")
+        assert requirements_hash(tmp_path, "requirements.txt", (), patched) != base
+        assert requirements_hash(tmp_path, "requirements.txt", ("gunicorn",), server) != base
+        assert requirements_hash(tmp_path, None, (), server) != base
         write(tmp_path / "requirements.txt", "Django==5.1\n")
-        assert requirements_hash(tmp_path, "requirements.txt", (), "3.11.2") != base
+        assert requirements_hash(tmp_path, "requirements.txt", (), server) != base
 
 
 class TestApps:
@@ -461,7 +473,7 @@ class TestApps:
         """A record written by another version (a key this one does not know) still loads."""
         self.record().save()
         path = config_home / "pocketcloud" / "apps" / "shop.json"
-        path.write_text(json.dumps(json.loads(path.read_text()) | {"project": "/home/me/shop"}))
+        path.write_text(json.dumps(json.loads(path.read_text()) | {"future": "x"}))
         assert apps.load("shop") == self.record()
 
     def test_file_is_private(self, config_home: Path) -> None:
@@ -496,6 +508,67 @@ class TestApps:
         assert self.record(names=[]).url == "http://203.0.113.7/"
 
 
+class TestChooseApp:
+    """Which app ``app status``, ``releases``, ``rollback``, ``logs`` and ``destroy`` act on:
+    ``--app``, else the project you stand in (as git finds its repository), else the only
+    app."""
+
+    @pytest.fixture(autouse=True)
+    def two_apps(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        """Apps shop (deployed from projects/shop) and blog (from projects/blog)."""
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+        for app in ("shop", "blog"):
+            (tmp_path / "projects" / app / "django_app").mkdir(parents=True)
+            apps.AppRecord(app, "pocketcloud", "10.0.0.5", "admin",
+                           project=str(tmp_path / "projects" / app)).save()  # fmt: skip
+        return tmp_path / "projects"
+
+    def test_the_project_you_are_in(self, two_apps: Path) -> None:
+        """In a project's folder, or any folder below it, the app deployed from it."""
+        assert apps.choose(None, two_apps / "shop").app == "shop"
+        assert apps.choose(None, two_apps / "blog" / "django_app").app == "blog"
+
+    def test_app_option_wins(self, two_apps: Path) -> None:
+        """--app names the app wherever the command runs."""
+        assert apps.choose("blog", two_apps / "shop").app == "blog"
+
+    def test_nested_project_the_deepest(self, two_apps: Path) -> None:
+        """A project inside another's folder: the innermost one is the one you are in."""
+        inner = two_apps / "shop" / "docs-site"
+        inner.mkdir()
+        apps.AppRecord("docs", "pocketcloud", "10.0.0.6", "admin", project=str(inner)).save()
+        assert apps.choose(None, inner).app == "docs"
+        assert apps.choose(None, two_apps / "shop").app == "shop"
+
+    def test_outside_every_project_lists_them(self, two_apps: Path) -> None:
+        """Elsewhere, with several apps: an error listing each app and its folder."""
+        with pytest.raises(apps.AppError) as caught:
+            apps.choose(None, two_apps)
+        message = str(caught.value)
+        assert "say which with --app" in message
+        assert f"shop                 {two_apps / 'shop'}" in message
+        assert f"blog                 {two_apps / 'blog'}" in message
+
+    def test_only_app_anywhere(self, two_apps: Path) -> None:
+        """With one app, every folder acts on it."""
+        apps.forget("blog")
+        assert apps.choose(None, two_apps / "blog").app == "shop"
+
+
+def run_checks(line: str, tmp_path: Path, curl: str = "") -> subprocess.CompletedProcess[str]:
+    """Run a checks step as ssh would (the line by a real shell, checks.sh on its stdin),
+    with a stand-in ``curl`` printing ``curl`` first on PATH."""
+    if curl:
+        fake = tmp_path / "curl"
+        fake.write_text(f"#!/bin/sh\nprintf '{curl}'\n")
+        fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    return subprocess.run(
+        ["sh", "-c", line], input=cmd.remote_script(cmd.CHECKS), env=env,
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
 class TestHttpCheck:
     """The health checks' verdicts, run by a real shell with a stand-in curl."""
 
@@ -506,13 +579,35 @@ class TestHttpCheck:
     )  # fmt: skip
     def test_status_verdicts(self, tmp_path: Path, code: str, ok: bool) -> None:
         """2xx, 3xx and 404 pass; DisallowedHost's 400, a 5xx and no answer fail."""
-        fake = tmp_path / "curl"
-        fake.write_text(f"#!/bin/sh\nprintf {code}\n")
-        fake.chmod(0o755)
-        line = cmd.http_check(str(fake), "http://localhost/healthz", tries=2)
-        done = subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False)
+        done = run_checks(cmd.check_site("shop.example"), tmp_path, curl=code)
         assert (done.returncode == 0) is ok
-        assert f"GET http://localhost/healthz → {code}" in done.stdout
+        assert f"GET http://127.0.0.1/healthz → {code}" in done.stdout
+
+    def test_socket_asks_each_path_with_the_host(self, tmp_path: Path) -> None:
+        """Through the release's socket: /healthz then /, each with the site's Host (a
+        stand-in curl records its arguments, one per line)."""
+        sock = tmp_path / "r.sock"
+        with socket.socket(socket.AF_UNIX) as listening:
+            listening.bind(str(sock))
+            fake = tmp_path / "curl"
+            fake.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" >> {tmp_path}/args\nprintf 200\n")
+            fake.chmod(0o755)
+            done = run_checks(cmd.health_socket(PurePosixPath(sock), "a.example"), tmp_path)
+        assert done.returncode == 0, done.stderr
+        calls = (tmp_path / "args").read_text().split("-sS\n")[1:]
+        assert [c.splitlines()[-1] for c in calls] == [
+            "http://localhost/healthz",
+            "http://localhost/",
+        ]
+        assert all(f"--unix-socket\n{sock}\n-H\nHost: a.example\n" in c for c in calls)
+
+    def test_values_are_arguments_not_script(self, tmp_path: Path) -> None:
+        """A host with shell syntax in it reaches curl as one argument and runs nothing."""
+        marker = tmp_path / "pwned"
+        host = f'x"; touch {marker}; echo "'
+        done = run_checks(cmd.check_site(host), tmp_path, curl="200")
+        assert done.returncode == 0
+        assert not marker.exists()
 
 
 class TestLogs:
@@ -546,11 +641,7 @@ class TestCheckNginx:
     """The check after a reload waits for the new release's header, run by a real shell."""
 
     def run(self, tmp_path: Path, headers: str) -> subprocess.CompletedProcess[str]:
-        fake = tmp_path / "curl"
-        fake.write_text(f"#!/bin/sh\nprintf '{headers}'\n")
-        fake.chmod(0o755)
-        line = cmd.check_nginx("shop.example", "R2", tries=2).replace("curl ", f"{fake} ", 1)
-        return subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False)
+        return run_checks(cmd.check_nginx("shop.example", "R2", tries=2), tmp_path, headers)
 
     def test_new_release_answering_passes(self, tmp_path: Path) -> None:
         """200 from release R2: the switch is done."""
@@ -578,7 +669,11 @@ class TestBuildVenv:
     def test_with_the_servers_pip(self) -> None:
         """A pip that can --python: the venv gets none of its own (seconds saved)."""
         line = cmd.build_venv(
-            PurePosixPath("/v/h"), "python3", PurePosixPath("/w"), ["-r /r.txt"], system_pip=True
+            PurePosixPath("/v/h"),
+            "python3",
+            PurePosixPath("/w"),
+            ["-r", "/r.txt"],
+            system_pip=True,
         )
         assert (
             "python3 -m venv --without-pip /v/h && python3 -m pip --python /v/h/bin/python" in line
@@ -606,8 +701,7 @@ class TestLock:
         here = tmp_path / "shop.lock"
 
         def sh(line: str) -> subprocess.CompletedProcess[str]:
-            line = line.replace(lock, str(here))
-            return subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False)
+            return run_checks(line.replace(lock, str(here)), tmp_path)
 
         assert sh(cmd.take_lock(layout, "laptop pid 1")).returncode == 0
         second = sh(cmd.take_lock(layout, "desktop pid 2"))

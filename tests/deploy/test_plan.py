@@ -7,6 +7,7 @@ a fake runner (``Runner.run`` replaced) shows where a failure undoes and where i
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import replace
 from pathlib import Path
 
@@ -100,6 +101,7 @@ SWITCH = [
     "check the site through nginx",
     "point current at the release",
 ]
+WHEELHOUSE = "build the wheelhouse for the server's Python (cached)"
 BUILD = [
     "record the release",
     "production settings module",
@@ -111,12 +113,14 @@ BUILD = [
 
 class TestDeployEmptyServer:
     def test_steps_in_order(self) -> None:
-        """An empty server gets folders, wheelhouse, code, venv, settings, checks, the new
-        gunicorn, nginx started, the default server, the site switched and current pointed."""
+        """An empty server gets the wheelhouse built first (a requirement that cannot fit
+        the server stops the deploy before anything changes), then folders, code, venv,
+        settings, checks, the new gunicorn, nginx started, the default server, the site
+        switched and current pointed."""
         plan = deploy(wanted(), ServerFacts())
         assert titles(plan.steps) == [
+            WHEELHOUSE,
             "make the app's folders",
-            "build the wheelhouse (cached)",
             "ship the wheelhouse",
             "ship the code",
             "make the virtualenv (pip install --no-index)",
@@ -124,6 +128,7 @@ class TestDeployEmptyServer:
             "manage.py collectstatic",
             *GUNICORN_START,
             "start nginx",
+            "wait for nginx",
             *SWITCH,
         ]
         assert plan.notes == ()
@@ -153,14 +158,16 @@ class TestDeployEmptyServer:
         with --ignore-existing, and the venv is installed from it only, named by the
         requirements hash."""
         plan = deploy(wanted(), ServerFacts())
-        build = the(plan, "build the wheelhouse (cached)")
+        build = the(plan, WHEELHOUSE)
         assert isinstance(build, Local)
         assert build.argv == wanted().build_wheels
         assert build.marker == f"/home/me/.cache/pocketcloud/wheels/{REQ}/.complete"
         ship = sync(plan, "ship the wheelhouse")
         assert ship.source == f"/home/me/.cache/pocketcloud/wheels/{REQ}/"
         assert ship.dest == "/srv/app/shop/wheels/"
-        assert {"-a", "--ignore-existing"} <= set(ship.options)
+        assert {"-a", "--ignore-existing", "--exclude=wanted.in", "--exclude=pins.txt"} <= set(
+            ship.options
+        )
         venv = remote(plan, "make the virtualenv (pip install --no-index)").command
         assert (
             f"rm -rf /srv/app/shop/venvs/{REQ} && python3 -m venv /srv/app/shop/venvs/{REQ}" in venv
@@ -217,8 +224,7 @@ class TestDeployEmptyServer:
         assert spec["argv"][-1] == "mysite.wsgi:application"
         assert spec["cwd"] == f"/srv/app/shop/releases/{NEW}/django_app"
         health = remote(plan, "health check on its own socket").command
-        assert f"--unix-socket /srv/app/shop/run/{NEW}.sock" in health
-        assert '-H "Host: shop.example"' in health
+        assert health == f"sh -s -- socket /srv/app/shop/run/{NEW}.sock shop.example /healthz /"
 
     def test_nginx_started_default_server_and_site(self) -> None:
         """nginx is started when not running; default_server and the site come on stdin."""
@@ -251,15 +257,17 @@ class TestDeployEmptyServer:
         assert "systemctl enable --now" in start.command
         nginx = remote(plan, "start nginx")
         assert nginx.stdin is None
-        assert nginx.command.startswith("sudo systemctl enable --now nginx && ")
+        assert nginx.command == "sudo systemctl enable --now nginx"
+        assert remote(plan, "wait for nginx").command == "sh -s -- nginx-pid"
 
 
 class TestDeployPackages:
     def test_missing_commands_one_apt_step(self) -> None:
-        """Missing commands and venv become one apt-get step, first, with exactly those."""
+        """Missing commands and venv become one apt-get step, the first on the server,
+        with exactly those."""
         facts = ServerFacts(commands={"nginx": False, "rsync": False, "curl": True}, venv=False)
         plan = deploy(wanted(), facts)
-        assert plan.steps[0] == Remote(
+        assert plan.steps[1] == Remote(
             "install system packages", cmd.install_packages(["nginx", "rsync", "python3-venv"])
         )
         assert sum("apt-get" in getattr(s, "command", "") for s in plan.steps) == 1
@@ -320,9 +328,9 @@ class TestDeployOverRelease:
         """An unchanged runserver release is checked on port 8080, once."""
         current = release(R1, digest="same", mode="runserver")
         plan = deploy(wanted(release(NEW, digest="same", mode="runserver")), serving(current))
-        assert plan.steps == (
-            Remote("health check on port 8080", cmd.health_port(8080, "shop.example", tries=1)),
-        )
+        assert [(s.title, s.command) for s in plan.steps if isinstance(s, Remote)] == [
+            ("health check on port 8080", "sh -s -- port 8080 shop.example 1"),
+        ]
 
     def test_new_name_is_a_new_release(self) -> None:
         """Same code answering to another name (a new --domain) is deployed again, so
@@ -434,8 +442,8 @@ class TestDeployRunserver:
         """runserver mode: no collectstatic, no nginx at all, health on port 8080."""
         plan = self.runserver_plan()
         assert titles(plan.steps) == [
+            WHEELHOUSE,
             "make the app's folders",
-            "build the wheelhouse (cached)",
             "ship the wheelhouse",
             "ship the code",
             "make the virtualenv (pip install --no-index)",
@@ -624,3 +632,103 @@ class TestPlanUnderRunner:
         assert runner.ran[-1] == f"remove old releases ({R1})"
         assert "remove the failed release" not in runner.ran
         assert runner.warnings == ["warn"]
+
+
+class TestEveryCommandInFull:
+    """Each remote step of a first deploy and of its undo, compared word for word with the
+    line a reader would type (written out here, not built by the code under test)."""
+
+    def test_first_deploy(self) -> None:
+        """Folders, venv, settings, manage.py, gunicorn, checks, nginx and the switch."""
+        plan = deploy(wanted(), ServerFacts(user="admin"))
+        rel, venv = f"/srv/app/shop/releases/{NEW}", f"/srv/app/shop/venvs/{REQ}"
+        env = (
+            "env DJANGO_SETTINGS_MODULE=pocketcloud_production "
+            "POCKETCLOUD_SETTINGS_FILE=/srv/app/shop/shared/settings.json "
+            f"POCKETCLOUD_RELEASE_SETTINGS_FILE={rel}/.settings.json "
+            f"POCKETCLOUD_RELEASE={NEW} POCKETCLOUD_STATIC_ROOT=/srv/app/shop/static/{NEW} "
+            f"{venv}/bin/python manage.py"
+        )
+        site = "/etc/nginx/sites-available/pocketcloud-shop.conf"
+        default = "/etc/nginx/sites-available/pocketcloud-default.conf"
+        assert [(name(s), s.command) for s in plan.steps if isinstance(s, Remote)] == [
+            ("make the app's folders",
+             "sudo install -d -o admin -g admin -m 755 /srv/app /srv/app/shop "
+             "/srv/app/shop/static && sudo install -d -o admin -g admin -m 700 "
+             "/srv/app/shop/releases /srv/app/shop/venvs /srv/app/shop/wheels "
+             "/srv/app/shop/shared && sudo install -d -o admin -g www-data -m 750 "
+             "/srv/app/shop/run"),
+            ("make the virtualenv (pip install --no-index)",
+             f"umask 077 && rm -rf {venv} && python3 -m venv {venv} && {venv}/bin/pip install "
+             "-q --disable-pip-version-check --no-index --find-links /srv/app/shop/wheels "
+             f"-r {rel}/requirements.txt && touch {venv}/.complete"),
+            ("record the release",
+             f"umask 077 && tee {rel}/.release.json.tmp >/dev/null && "
+             f"mv -f {rel}/.release.json.tmp {rel}/.release.json"),
+            ("production settings module",
+             f"umask 077 && tee {rel}/django_app/pocketcloud_production.py.tmp >/dev/null && "
+             f"mv -f {rel}/django_app/pocketcloud_production.py.tmp "
+             f"{rel}/django_app/pocketcloud_production.py"),
+            ("production settings (0600, SECRET_KEY kept)",
+             f"python3 - /srv/app/shop/shared/settings.json {rel}/.settings.json "
+             """'{"DEBUG": false, "ALLOWED_HOSTS": ["shop.example", "203.0.113.7"]}'"""),
+            ("manage.py check --deploy",
+             f"cd {rel}/django_app && umask 077 && {env} check --deploy"),
+            ("manage.py migrate", f"cd {rel}/django_app && umask 077 && {env} migrate --noinput"),
+            ("manage.py collectstatic",
+             f"cd {rel}/django_app && umask 022 && {env} collectstatic --noinput"),
+            (f"start gunicorn-shop-{NEW}",
+             f"sudo tee /etc/pocketcloud/services/gunicorn-shop-{NEW}.json >/dev/null && "
+             "sudo kill -HUP 1"),
+            ("health check on its own socket",
+             f"sh -s -- socket /srv/app/shop/run/{NEW}.sock shop.example /healthz /"),
+            ("start nginx",
+             "sudo tee /etc/pocketcloud/services/nginx.json >/dev/null && sudo kill -HUP 1"),
+            ("wait for nginx", "sh -s -- nginx-pid"),
+            ("nginx: refuse unknown hosts",
+             f"sudo tee {default}.tmp >/dev/null && sudo mv -f {default}.tmp {default} && "
+             f"sudo ln -sfn {default} /etc/nginx/sites-enabled/pocketcloud-default.conf && "
+             "sudo rm -f /etc/nginx/sites-enabled/default"),
+            ("nginx site for the release", f"sudo tee {site}.new >/dev/null"),
+            ("switch nginx to the release (graceful reload)",
+             f"{{ sudo cp -f {site} {site}.prev 2>/dev/null || true; }} && "
+             f"sudo mv -f {site}.new {site} && "
+             f"sudo ln -sfn {site} /etc/nginx/sites-enabled/pocketcloud-shop.conf && "
+             "sudo nginx -t -q && sudo nginx -s reload"),
+            ("check the site through nginx", f"sh -s -- release shop.example {NEW} 50"),
+            ("point current at the release",
+             f"ln -sfn releases/{NEW} /srv/app/shop/current.new && "
+             "mv -T /srv/app/shop/current.new /srv/app/shop/current"),
+        ]  # fmt: skip
+        assert [(s.title, s.command) for s in plan.undo if isinstance(s, Remote)] == [
+            ("put the previous nginx site back",
+             f"sudo rm -f {site}.new; if grep -qs 'release {NEW}' {site}; then "
+             f"{{ sudo mv -f {site}.prev {site} 2>/dev/null || sudo rm -f {site} "
+             "/etc/nginx/sites-enabled/pocketcloud-shop.conf; }; "
+             "sudo nginx -t -q && sudo nginx -s reload; fi; true"),
+            (f"stop gunicorn-shop-{NEW}",
+             f"sudo rm -f /etc/pocketcloud/services/gunicorn-shop-{NEW}.json && sudo kill -HUP 1"),
+            ("remove the failed release",
+             f"rm -rf {rel} /srv/app/shop/static/{NEW}"),
+        ]  # fmt: skip
+
+    def test_checks_carry_their_script(self) -> None:
+        """Every ``sh -s`` step feeds checks.sh on stdin, shown as ``< checks.sh``."""
+        plan = deploy(wanted(), ServerFacts(user="admin"))
+        checks = [s for s in plan.steps if isinstance(s, Remote) and s.command.startswith("sh -s")]
+        assert len(checks) == 3
+        for step in checks:
+            assert step.stdin == cmd.remote_script("checks.sh")
+            assert step.shown(Login("admin", "h")).endswith("< checks.sh")
+
+    def test_a_value_with_shell_syntax_stays_one_word(self) -> None:
+        """A name with quotes, ``;`` and ``$()`` reaches every step as one quoted word (a
+        validator refuses it earlier; quoting alone must already be safe)."""
+        evil = 'x"; touch /tmp/pwned; echo "$(id)'
+        rel = replace(release(NEW), names=(evil,))
+        plan = deploy(wanted(rel), ServerFacts(user="admin"))
+        for step in (*plan.steps, *plan.undo):
+            if isinstance(step, Remote) and evil in step.command:
+                assert shlex.quote(evil) in step.command, step.command
+        health = remote(plan, "health check on its own socket").command
+        assert shlex.split(health)[-3] == evil

@@ -10,6 +10,7 @@ import configparser
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -19,7 +20,10 @@ from tests.plugin.hosting import User, get, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.needs_root]
 AWS_PROFILE = "fake-aws"
-NO_CLOUD = {"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+NO_CLOUD: dict[str, Any] = {
+    "AWS_CONFIG_FILE": "/nonexistent",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+}
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +142,14 @@ class TestSshTarget:
         status, page = get(first["host"], "stock.test", "/no-such-page/")
         assert status == 404
         assert "DEBUG = True" not in page  # Django's debug 404 page would say so
-        user.run("destroy", "--app", "stock", "--yes", **NO_CLOUD)
+        # in the project's folder (or below it), commands act on the app deployed from it
+        here = user.run("app", "status", cwd=stock / "stock", **NO_CLOUD)
+        assert re.search(r"^app\s+stock \(gunicorn\)$", here, re.M), here
+        elsewhere = user.fails("app", "status", cwd=user.home, **NO_CLOUD)
+        assert "say which with --app" in elsewhere
+        assert re.search(rf"^\s+stock\s+{stock}$", elsewhere, re.M), elsewhere
+        user.run("destroy", "--yes", cwd=stock, **NO_CLOUD)
+        assert not (user.home / ".config" / "pocketcloud" / "apps" / "stock.json").exists()
 
     def test_destroy_over_ssh(self, user: User, first: dict[str, str]) -> None:
         """destroy of an ssh-target app removes its servers, site and folder, and

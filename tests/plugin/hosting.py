@@ -31,11 +31,14 @@ class User:
     def home(self) -> Path:
         return Path(self.env["HOME"])
 
-    def call(self, *args: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
-        """``pocketcloud <args>`` (stdout and stderr together)."""
+    def call(
+        self, *args: str | Path, cwd: Path | None = None, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """``pocketcloud <args>`` (stdout and stderr together), in ``cwd`` (default: HOME)."""
         return subprocess.run(
             [str(BIN / "pocketcloud"), *map(str, args)],
             env={**self.env, "COLUMNS": "250", **env},
+            cwd=cwd or self.home,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -43,17 +46,20 @@ class User:
             check=False,
         )
 
-    def run(self, *args: str | Path, check: bool = True, **env: str) -> str:
+    def run(
+        self, *args: str | Path, check: bool = True, cwd: Path | None = None, **env: str
+    ) -> str:
         """``pocketcloud <args>``; its output."""
-        done = self.call(*args, **env)
+        done = self.call(*args, cwd=cwd, **env)
         if check:
             assert done.returncode == 0, done.stdout
         return done.stdout
 
-    def fails(self, *args: str | Path, **env: str) -> str:
-        """``pocketcloud <args>`` that must exit 1 without a traceback of ours; its output."""
-        done = self.call(*args, **env)
-        assert done.returncode == 1, done.stdout
+    def fails(self, *args: str | Path, code: int = 1, cwd: Path | None = None, **env: str) -> str:
+        """``pocketcloud <args>`` that must exit ``code`` without a traceback of ours; its
+        output."""
+        done = self.call(*args, cwd=cwd, **env)
+        assert done.returncode == code, done.stdout
         assert "pocketcloud/cli/" not in done.stdout, done.stdout
         assert "pocketcloud/deploy/" not in done.stdout, done.stdout
         return done.stdout

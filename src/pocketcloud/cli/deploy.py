@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
-from pocketcloud.deploy import apps, cloud, commands, deployer
+from pocketcloud.deploy import apps, cloud, commands, deployer, validate
 from pocketcloud.deploy import plan as plans
 from pocketcloud.deploy.facts import ServerFacts
 from pocketcloud.deploy.layout import Layout, LayoutError
@@ -30,7 +30,10 @@ app_cli = typer.Typer(help="A deployed app: its status.", no_args_is_help=True)
 EXPECTED = (deployer.DeployError, cloud.CloudApiError, StepFailed, ProjectError, SourceError,
             apps.AppError, LayoutError, plans.PlanError, ValueError)  # fmt: skip
 
-AppOpt = Annotated[str | None, typer.Option("--app", help="App name (default: the only one)")]
+AppOpt = Annotated[
+    str | None,
+    typer.Option("--app", help="App name (default: the project you are in, or the only app)"),
+]
 
 
 class _Progress:
@@ -93,12 +96,8 @@ def show_plan(the_plan: Plan, login: str) -> None:
 
 
 def _record(app: str | None) -> apps.AppRecord:
-    if app is None:
-        known = apps.list_apps()
-        if len(known) != 1:
-            raise apps.AppError(f"say which app with --app (known: {', '.join(known) or 'none'})")
-        app = known[0]
-    return apps.load(app)
+    """``--app``, else the project this command runs in, else the only app."""
+    return apps.choose(app, Path.cwd())
 
 
 def deploy(
@@ -129,11 +128,18 @@ def deploy(
     dry_run: Annotated[bool, typer.Option(help="Print the plan, change nothing")] = False,
 ) -> None:
     """Deploy a Django project: provision, ship, venv, migrate, gunicorn behind nginx."""
+    try:  # before anything is contacted
+        valid = validate.check_options(
+            target=target, app=app, python=python, ssh_from=ssh_from, domains=domain,
+            workers=workers, keep=keep,
+        )  # fmt: skip
+    except validate.InvalidOption as error:
+        console.print(f"[red]{escape(str(error))}[/]")
+        raise typer.Exit(2) from error
     opts = deployer.Options(
-        target=target, app=app, profile=profile, region=region, instance_type=instance_type,
-        image_name=image_name, image_owner=image_owner, key=key, ssh_from=ssh_from,
-        domains=tuple(domain or ()), runserver=runserver, python=python, workers=workers,
-        keep=keep, force=force, dry_run=dry_run,
+        profile=profile, region=region, instance_type=instance_type, image_name=image_name,
+        image_owner=image_owner, key=key, runserver=runserver, force=force, dry_run=dry_run,
+        **valid,
     )  # fmt: skip
     try:
         record, the_plan = deployer.deploy(path.resolve(), opts, echo)

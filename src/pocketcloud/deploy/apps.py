@@ -38,6 +38,8 @@ class AppRecord:
     names: list[str] = field(default_factory=list)
     mode: str = "gunicorn"
     strict: str = "accept-new"
+    #: the project folder deployed from (absolute): commands run in it act on this app
+    project: str | None = None
 
     @property
     def known_hosts(self) -> Path:
@@ -71,6 +73,40 @@ def load(app: str) -> AppRecord:
 
 def list_apps() -> list[str]:
     return sorted(p.stem for p in apps_dir().glob("*.json")) if apps_dir().is_dir() else []
+
+
+def of_folder(folder: Path) -> AppRecord | None:
+    """The app deployed from ``folder`` or a folder it is in (the deepest such project),
+    as git finds the repository you stand in; None if there is none."""
+    here = folder.resolve()
+    found: list[tuple[int, AppRecord]] = []
+    for app in list_apps():
+        record = load(app)
+        if record.project and here.is_relative_to(record.project):
+            found.append((len(Path(record.project).parts), record))
+    return max(found, key=lambda pair: pair[0])[1] if found else None
+
+
+def choose(app: str | None, folder: Path) -> AppRecord:
+    """The app a command acts on: ``--app`` if given, else the project you stand in, else
+    the only app; AppError listing the apps (with their folders) otherwise."""
+    if app is not None:
+        return load(app)
+    here = of_folder(folder)
+    if here is not None:
+        return here
+    known = list_apps()
+    if len(known) == 1:
+        return load(known[0])
+    if not known:
+        raise AppError("no app deployed from this machine yet (pocketcloud deploy)")
+    listed = "".join(
+        f"\n  {app:<20} {load(app).project or '(folder not recorded)'}" for app in known
+    )
+    raise AppError(
+        f"{folder} is in none of these apps' project folders: run the command in one, "
+        f"or say which with --app{listed}"
+    )
 
 
 def forget(app: str) -> None:

@@ -2,11 +2,13 @@
 
 ``pocketcloud`` and ``aws`` differ only in the profile and how the image is found; the
 endpoint comes from the profile (``endpoint_url`` in ~/.aws/config), so the same code
-deploys to real EC2. Every call is echoed as its AWS CLI equivalent.
+deploys to real EC2. Every call that changes something is built once as an ``AwsCall``,
+echoed as its AWS CLI line and made with exactly that call's parameters.
 """
 
 from __future__ import annotations
 
+import shlex
 import socket
 import time
 from collections.abc import Callable
@@ -18,9 +20,13 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pocketcloud.deploy import provision as pv
+from pocketcloud.deploy.awscli import AwsCall
 
 Echo = Callable[[str, str], None]
 DEBIAN_OWNER = "136693071363"  # the Debian project's AWS account (its official AMIs)
+# How often boto3's waiters poll (the CLI's `aws ec2 wait` keeps its own 15 s x 40)
+POLL = {"Delay": 1, "MaxAttempts": 300}
+NEW_GROUP = "<new group>"  # a dry run's stand-in for the id of a group not made yet
 
 
 class CloudApiError(RuntimeError):
@@ -71,8 +77,23 @@ class CloudApi:
         except BotoCoreError as exc:
             raise CloudApiError(f"profile {where.profile}: {exc}") from exc
 
-    def aws(self, line: str) -> None:
-        self.echo("command", f"aws --profile {self.where.profile} ec2 {line}")
+    def run(self, call: AwsCall, *, dry_run: bool = False) -> Any:
+        """Echo ``call`` as its AWS CLI line, then (unless ``dry_run``) make it with exactly
+        its parameters (a waiter waits); the answer, None in a dry run or for a waiter."""
+        self.echo("command", call.cli(self.where.profile, self.where.region))
+        if dry_run:
+            return None
+        if not call.waiter:
+            return self.call(call.operation, **call.params)
+        try:
+            self.ec2.get_waiter(call.operation).wait(**call.params, WaiterConfig=POLL)
+        except (ClientError, BotoCoreError) as exc:
+            raise CloudApiError(f"{call.operation}: {exc}") from exc
+        return None
+
+    def shell(self, *words: str) -> None:
+        """Echo a local step this class takes itself (chmod, rm) as its shell line."""
+        self.echo("command", shlex.join(words))
 
     def call(self, operation: str, **params: Any) -> Any:
         """One EC2 call; CloudApiError with AWS's code and message."""
@@ -97,16 +118,10 @@ class CloudApi:
                     f"or remove the app (pocketcloud destroy --app {self.names.app})"
                 )
             return
-        self.aws(f"create-key-pair --key-name {name} --query KeyMaterial --output text > {pem}")
-        self.echo("command", f"chmod 400 {pem}")
+        made = self.run(pv.create_key_pair(self.names, pem), dry_run=dry_run)
+        self.shell("chmod", "400", str(pem))
         if dry_run:
             return
-        made = self.call(
-            "create_key_pair",
-            KeyName=name,
-            KeyType="ed25519",
-            TagSpecifications=self.names.tags("key-pair"),
-        )
         pem.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if pem.exists():
             pem.chmod(0o600)
@@ -126,24 +141,15 @@ class CloudApi:
             group_id = str(groups[0]["GroupId"])
             self.authorize(group_id, pv.missing_rules(groups[0], pv.web_rules(mode)), dry_run)
             return group_id
-        self.aws(f"create-security-group --group-name {name} --description '{self.names.app} web'")
+        made = self.run(pv.create_security_group(self.names), dry_run=dry_run)
         if dry_run:
             return None
-        made = self.call(
-            "create_security_group",
-            GroupName=name,
-            Description=f"pocketcloud app {self.names.app}: ssh and http",
-            TagSpecifications=self.names.tags("security-group"),
-        )
         self.authorize(made["GroupId"], pv.web_rules(mode), dry_run)
         return str(made["GroupId"])
 
     def authorize(self, group_id: str, rules: list[pv.Rule], dry_run: bool) -> None:
-        for rule in rules:
-            self.echo("command", rule.shown(self.where.profile, group_id))
-        if rules and not dry_run:
-            perms = [rule.permission() for rule in rules]
-            self.call("authorize_security_group_ingress", GroupId=group_id, IpPermissions=perms)
+        if rules:
+            self.run(pv.authorize_ingress(group_id, rules), dry_run=dry_run)
 
     def open_ssh(self, group_id: str, source: str) -> None:
         """Admit SSH from ``source`` if the group does not yet."""
@@ -175,39 +181,27 @@ class CloudApi:
         except pv.ProvisionError as exc:
             raise CloudApiError(str(exc)) from exc
         if chosen is None:
-            image = self.image()
-            self.aws(
-                f"run-instances --image-id {image} --instance-type {self.where.instance_type} "
-                f"--key-name {self.names.key_pair} "
-                f"--security-group-ids {group_id or '<new group>'} "
-                f"--tag-specifications 'ResourceType=instance,Tags=[{{Key={pv.APP_TAG},"
-                f"Value={self.names.app}}}]'"
+            call = pv.run_instance(
+                self.names, self.image(), self.where.instance_type, group_id or NEW_GROUP
             )
+            made = self.run(call, dry_run=dry_run)
             if dry_run:
                 return None
-            chosen = self.call(
-                "run_instances", ImageId=image, InstanceType=self.where.instance_type,
-                KeyName=self.names.key_pair, SecurityGroupIds=[group_id], MinCount=1, MaxCount=1,
-                TagSpecifications=self.names.tags("instance"),
-            )["Instances"][0]  # fmt: skip
+            chosen = made["Instances"][0]
         elif chosen["State"]["Name"] in ("stopped", "stopping"):
-            self.aws(f"start-instances --instance-ids {chosen['InstanceId']}")
-            if dry_run:
-                return chosen
-            self.wait_state(chosen["InstanceId"], "instance_stopped")
-            self.call("start_instances", InstanceIds=[chosen["InstanceId"]])
+            if not dry_run:
+                self.wait_state(chosen["InstanceId"], "instance_stopped")
+            self.run(pv.start_instances([chosen["InstanceId"]]), dry_run=dry_run)
         if dry_run:
             return chosen
         self.wait_state(chosen["InstanceId"], "instance_running")
         return self.describe(chosen["InstanceId"])
 
     def wait_state(self, instance_id: str, waiter: str) -> None:
-        self.aws(f"wait {waiter.replace('_', '-')} --instance-ids {instance_id}")
+        """Wait (boto3 waiter ``waiter``, e.g. ``instance_running``) for one instance."""
         try:
-            self.ec2.get_waiter(waiter).wait(
-                InstanceIds=[instance_id], WaiterConfig={"Delay": 1, "MaxAttempts": 300}
-            )
-        except (ClientError, BotoCoreError) as exc:
+            self.run(pv.wait_instance(waiter, instance_id))
+        except CloudApiError as exc:
             raise CloudApiError(f"{instance_id}: {exc}") from exc
 
     def describe(self, instance_id: str) -> dict[str, Any]:
@@ -232,8 +226,7 @@ class CloudApi:
         """Terminate the app's instances, then delete its group and key pair (and ``pem``)."""
         ids = [i["InstanceId"] for i in self.instances()]
         if ids:
-            self.aws(f"terminate-instances --instance-ids {' '.join(ids)}")
-            self.call("terminate_instances", InstanceIds=ids)
+            self.run(pv.terminate_instances(ids))
             for instance_id in ids:
                 self.wait_state(instance_id, "instance_terminated")
         groups = self.call(
@@ -241,12 +234,10 @@ class CloudApi:
             Filters=[{"Name": "group-name", "Values": [self.names.group]}],
         )["SecurityGroups"]
         for group in groups:
-            self.aws(f"delete-security-group --group-id {group['GroupId']}")
-            self.call("delete_security_group", GroupId=group["GroupId"])
-        self.aws(f"delete-key-pair --key-name {self.names.key_pair}")
-        self.call("delete_key_pair", KeyName=self.names.key_pair)
+            self.run(pv.delete_security_group(group["GroupId"]))
+        self.run(pv.delete_key_pair(self.names))
         if pem.exists():
-            self.echo("command", f"rm -f {pem}")
+            self.shell("rm", "-f", str(pem))
             pem.chmod(0o600)
             pem.unlink()
 

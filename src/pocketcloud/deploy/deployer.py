@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shlex
 import socket
 import time
 import urllib.error
@@ -21,6 +23,8 @@ from urllib.parse import urlsplit
 
 from pocketcloud.deploy import apps, cloud, plan, provision, source
 from pocketcloud.deploy import commands as cmd
+from pocketcloud.deploy import shell as sh
+from pocketcloud.deploy import wheelhouse as wheelhouse_
 from pocketcloud.deploy.facts import Release, ServerFacts
 from pocketcloud.deploy.layout import Layout
 from pocketcloud.deploy.project import Project, locate_project
@@ -87,7 +91,7 @@ def connect(record: apps.AppRecord, echo: Echo) -> Runner:
 def probe(runner: Runner, layout: Layout) -> ServerFacts:
     """What the server holds for the app (runs the probe script over ssh)."""
     out = runner.capture(
-        "look at the server", f"python3 - {layout.root}", cmd.remote_script("probe.py")
+        "look at the server", sh.words("python3", "-", layout.root), cmd.remote_script("probe.py")
     )
     try:
         return ServerFacts.parse(out.strip().splitlines()[-1])
@@ -103,11 +107,15 @@ def locked(runner: Runner, layout: Layout) -> Iterator[None]:
     rollback at a time); DeployError naming the holder if another has it."""
     holder = f"{socket.gethostname()} pid {os.getpid()} since {datetime.now(UTC):%H:%M:%S} UTC"
     try:
-        runner.run(Remote("take the app's deploy lock", cmd.take_lock(layout, holder)))
+        lock = cmd.take_lock(layout, holder)
+        runner.run(
+            Remote("take the app's deploy lock", lock, cmd.remote_script(cmd.CHECKS), cmd.CHECKS)
+        )
     except StepFailed as failed:
         raise DeployError(
             f"another deploy or rollback of {layout.app} is running ({failed.tail.strip()}); "
-            f"if none is, remove its lock: {runner.login.shown()} 'rm -r {layout.lock}'"
+            "if none is, remove its lock: "
+            f"{runner.login.shown()} {shlex.quote(cmd.release_lock(layout))}"
         ) from failed
     try:
         yield
@@ -175,11 +183,13 @@ def wanted(
     needs = ["django"] if not reqs else []
     needs += ["gunicorn"] if mode == "gunicorn" and "gunicorn" not in req_text else []
     extra = tuple(needs)
-    req_hash = source.requirements_hash(project.root, reqs, extra, facts.python or "3")
+    target = wheel_target(facts)
+    req_hash = source.requirements_hash(project.root, reqs, extra, target.describe())
     wheelhouse = wheel_cache() / req_hash
     build = None
     if not (wheelhouse / ".complete").exists():
-        build = source.wheel_command(project.root, reqs, extra, wheelhouse)
+        req_files = [project.root / reqs] if reqs else []
+        build = wheelhouse_.command(target, req_files, extra, wheelhouse)
     files = source.shipped_files(project.root)
     digest = source.digest(project.root, files)
     now = datetime.now(UTC)
@@ -192,9 +202,32 @@ def wanted(
     return plan.Wanted(
         layout=Layout(record.app), release=release,
         source=str(project.root), requirements=reqs, wheelhouse=str(wheelhouse),
-        build_wheels=build, extra=extra, python=opts.python,
+        build_wheels=build, extra=extra, python=interpreter(opts.python),
         keep=opts.keep, force=opts.force,
     )  # fmt: skip
+
+
+def wheel_target(facts: ServerFacts) -> wheelhouse_.Target:
+    """The server's python3 as the wheelhouse's target; placeholders before there is a
+    server to ask (a dry run that would launch one)."""
+    if not facts.python:
+        return wheelhouse_.Target("<server's>", "<server's>", "<server's>", "<server's>")
+    return wheelhouse_.Target(facts.python, facts.abi, facts.glibc, facts.machine or "x86_64")
+
+
+def interpreter(python: str) -> str:
+    """The command that runs ``--python`` on the server: a command or path as given; a
+    version ``3.N`` is ``python3.N`` (DeployError for a patch version, which needs an
+    interpreter built for it)."""
+    version = re.fullmatch(r"3\.[0-9]+(\.[0-9]+)?", python)
+    if version is None:
+        return python
+    if version[1]:
+        raise DeployError(
+            f"--python {python}: name the interpreter (e.g. --python python3.12 or its path); "
+            "a patch version cannot be chosen this way yet"
+        )
+    return f"python{python}"
 
 
 def _wsgi(project: Project) -> str:
@@ -209,11 +242,14 @@ def deploy(path: Path, opts: Options, echo: Echo) -> tuple[apps.AppRecord | None
     """Deploy the project at ``path``; (the app's record, the plan that ran or would run)."""
     project = locate_project(path)
     app = opts.app or project.name
-    Layout(app)  # the name is checked before anything is created
+    Layout(app)  # the name and the interpreter are checked before anything is created
+    interpreter(opts.python)
     if opts.target in ("pocketcloud", "aws"):
         record = _provision(opts, app, echo)
     else:
         record = _ssh_record(opts, app)
+    if record is not None:
+        record = replace(record, project=str(project.root))
     if record is None:  # a dry run on a cloud with no server yet: an empty one
         placeholder = apps.AppRecord(
             app, opts.target, "<new instance>", "admin", names=["<new instance>"]

@@ -63,6 +63,10 @@ class ServerFacts:
 
     user: str = "admin"
     python: str = ""
+    #: what wheels must fit to run on the server's python3 (empty when not reported)
+    abi: str = ""
+    glibc: str = ""
+    machine: str = ""
     supervisor: str = "pocketcloud-init"
     commands: dict[str, bool] = field(default_factory=dict)
     venv: bool = True
@@ -87,6 +91,9 @@ class ServerFacts:
         return cls(
             user=str(data["user"]),
             python=str(data["python"]),
+            abi=str(data.get("abi", "")),
+            glibc=str(data.get("glibc", "")),
+            machine=str(data.get("machine", "")),
             supervisor=str(data["supervisor"]),
             commands={str(k): bool(v) for k, v in data["commands"].items()},
             venv=bool(data["venv"]),

@@ -3,11 +3,12 @@
 The seed copies the project into ``/srv/app``; several apps share a server, so each gets
 its own folder there::
 
-    /srv/app/<app>/releases/<id>/   code as shipped, plus .release.json
+    /srv/app/<app>/releases/<id>/   code as shipped, plus .release.json and .settings.json
+                                    (its DEBUG and ALLOWED_HOSTS, 0600)
     /srv/app/<app>/current          → releases/<id>, the release nginx serves
     /srv/app/<app>/venvs/<hash>/    one virtualenv per requirements set, shared by releases
     /srv/app/<app>/wheels/          the wheelhouse shipped from the deploying machine
-    /srv/app/<app>/shared/          settings.json (0600, the production settings), db.sqlite3
+    /srv/app/<app>/shared/          settings.json (0600: SECRET_KEY, your own settings), db.sqlite3
     /srv/app/<app>/run/<id>.sock    each release's gunicorn socket (group www-data)
     /srv/app/<app>/static/<id>/     each release's collected static files, served by nginx
 
@@ -27,6 +28,7 @@ SERVICES_STATUS = PurePosixPath("/run/pocketcloud/services.json")
 NGINX_AVAILABLE = PurePosixPath("/etc/nginx/sites-available")
 NGINX_ENABLED = PurePosixPath("/etc/nginx/sites-enabled")
 RELEASE_META = ".release.json"
+RELEASE_SETTINGS = ".settings.json"
 SETTINGS_MODULE = "pocketcloud_production"
 APP_NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")
 #: a release id: when it was made (UTC) and the start of its code's digest
@@ -85,6 +87,11 @@ class Layout:
 
     def release(self, release_id: str) -> PurePosixPath:
         return self.releases / release_id
+
+    def release_settings(self, release_id: str) -> PurePosixPath:
+        """The release's own production settings (0600): what deploy decides for it
+        (DEBUG, ALLOWED_HOSTS), read after the shared file."""
+        return self.release(release_id) / RELEASE_SETTINGS
 
     @property
     def static_root(self) -> PurePosixPath:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pocketcloud.deploy import commands as cmd
 from pocketcloud.deploy import processes
+from pocketcloud.deploy import shell as sh
 from pocketcloud.deploy.facts import Release, ServerFacts
 from pocketcloud.deploy.layout import RELEASE_META, SETTINGS_MODULE, Layout
 from pocketcloud.deploy.nginx import DEFAULT_SERVER, site
@@ -21,6 +22,10 @@ RUNSERVER_PORT = 8080
 #: never shipped: the local secrets (the seed's settings_local.json), caches, local state
 EXCLUDES = (".git/", ".venv/", "venv/", ".conf/settings_local.json", "__pycache__/",
             "*.pyc", "db.sqlite3", "staticfiles/", "media/", ".pocketcloud/")  # fmt: skip
+
+
+#: the wheelhouse's own notes (its input and pins, with local paths): not shipped
+WHEELHOUSE_NOTES = (".complete", "wanted.in", "pins.txt")
 
 
 class PlanError(ValueError):
@@ -85,11 +90,13 @@ def remove(layout: Layout, facts: ServerFacts) -> Plan:
     steps: list[Step] = []
     if own:
         steps.append(Remote("stop the app's servers", processes.disable(facts.supervisor, own)))
-    reload = " && sudo nginx -s reload" if facts.nginx_running else ""
-    site = f"sudo rm -f {layout.nginx_link} {layout.nginx_site} {layout.nginx_site}.prev{reload}"
+    site = [sh.words("sudo", "rm", "-f", layout.nginx_link, layout.nginx_site,
+                     f"{layout.nginx_site}.prev")]  # fmt: skip
+    if facts.nginx_running:
+        site.append(sh.words("sudo", "nginx", "-s", "reload"))
     steps += [
-        Remote("remove the app's nginx site", site),
-        Remote("remove the app's folder", f"sudo rm -rf {layout.root}"),
+        Remote("remove the app's nginx site", sh.each(site)),
+        Remote("remove the app's folder", sh.words("sudo", "rm", "-rf", layout.root)),
     ]
     return Plan(steps=tuple(steps))
 
@@ -116,16 +123,19 @@ def _same(a: Release, b: Release) -> bool:
 def _prepare(want: Wanted, facts: ServerFacts) -> list[Step]:
     layout, gunicorn = want.layout, want.release.mode == "gunicorn"
     steps: list[Step] = []
+    fresh = want.release.requirements not in facts.venvs
+    if fresh and want.build_wheels:  # first: a requirement that cannot fit changes nothing
+        marker = f"{want.wheelhouse}/.complete"
+        title = "build the wheelhouse for the server's Python (cached)"
+        steps.append(Local(title, want.build_wheels, marker))
     missing = [p for p in facts.missing_packages() if gunicorn or p != "nginx"]
     if missing:
         steps.append(Remote("install system packages", cmd.install_packages(missing)))
     dirs = cmd.make_dirs(layout, facts.user, web_group=WEB_GROUP if gunicorn else None)
     steps.append(Remote("make the app's folders", dirs))
-    if want.release.requirements not in facts.venvs:
-        if want.build_wheels:
-            marker = f"{want.wheelhouse}/.complete"
-            steps.append(Local("build the wheelhouse (cached)", want.build_wheels, marker))
-        opts = ("-a", "--ignore-existing", "--chmod=Do-rwx,Fo-rwx")
+    if fresh:
+        opts = ("-a", "--ignore-existing", "--chmod=Do-rwx,Fo-rwx",
+                *(f"--exclude={name}" for name in WHEELHOUSE_NOTES))  # fmt: skip
         steps.append(Sync("ship the wheelhouse", f"{want.wheelhouse}/", f"{layout.wheels}/", opts))
     return steps
 
@@ -150,7 +160,7 @@ def _build(want: Wanted, facts: ServerFacts) -> list[Step]:
     venv = layout.venv(rel.requirements)
     steps: list[Step] = [Sync("ship the code", f"{want.source}/", f"{folder}/", options)]
     if rel.requirements not in facts.venvs:
-        reqs = [f"-r {folder}/{want.requirements}"] if want.requirements else []
+        reqs = ["-r", f"{folder}/{want.requirements}"] if want.requirements else []
         line = cmd.build_venv(
             venv, want.python, layout.wheels, [*reqs, *want.extra],
             system_pip=facts.system_pip and want.python == "python3",  # the probe's python
@@ -172,7 +182,7 @@ def _build(want: Wanted, facts: ServerFacts) -> list[Step]:
         ),
         Remote(
             "production settings (0600, SECRET_KEY kept)",
-            cmd.production_settings(layout, rel.names),
+            cmd.production_settings(layout, rel.release_id, rel.names),
             cmd.remote_script("settings.py"),
             "update_settings.py",
         ),
@@ -232,17 +242,18 @@ def _start(
         return _start_runserver(layout, facts, rel, names)
     service = gunicorn(layout, rel, facts.user, workers)
     health = cmd.health_socket(layout.socket(rel.release_id), names[0])
-    steps: list[Step] = [_enable(facts, service), Remote("health check on its own socket", health)]
+    steps: list[Step] = [_enable(facts, service), _check("health check on its own socket", health)]
     if not facts.nginx_running:
         line, spec = processes.nginx(facts.supervisor)
         steps.append(Remote("start nginx", line, spec, "nginx.json" if spec else ""))
+        steps.append(_check("wait for nginx", cmd.wait_nginx()))
     rid = rel.release_id
     steps += [
         Remote("nginx: refuse unknown hosts", cmd.default_site(), DEFAULT_SERVER, "default.conf"),
         Remote("nginx site for the release", cmd.install_site(layout), site(layout, rid, names),
                layout.nginx_site.name),
         Remote("switch nginx to the release (graceful reload)", cmd.switch(layout)),
-        Remote("check the site through nginx", cmd.check_nginx(names[0], rid)),
+        _check("check the site through nginx", cmd.check_nginx(names[0], rid)),
         Remote("point current at the release", cmd.point_current(layout, rid)),
     ]  # fmt: skip
     undo = (
@@ -259,7 +270,7 @@ def _start_runserver(
     service = runserver(layout, rel)
     steps: list[Step] = [
         _enable(facts, service),
-        Remote("health check on port 8080", cmd.health_port(RUNSERVER_PORT, names[0])),
+        _check("health check on port 8080", cmd.health_port(RUNSERVER_PORT, names[0])),
         Remote("point current at the release", cmd.point_current(layout, rel.release_id)),
     ]
     previous = facts.current_release
@@ -280,7 +291,7 @@ def _retire(layout: Layout, facts: ServerFacts, rel: Release, *, keep: int) -> l
     steps: list[Step] = []
     if stale:
         steps += [
-            Remote("let nginx's old workers finish", cmd.drain()),
+            _check("let nginx's old workers finish", cmd.drain()),
             Remote("stop the previous release", processes.disable(facts.supervisor, stale)),
         ]
     return steps + _prune(layout, facts, rel, keep)
@@ -295,7 +306,7 @@ def _prune(layout: Layout, facts: ServerFacts, rel: Release, keep: int) -> list[
     venvs = sorted(facts.venvs - used)
     steps: list[Step] = []
     if drop:
-        line = " && ".join(cmd.remove_release(layout, r) for r in drop)
+        line = sh.each(cmd.remove_release(layout, r) for r in drop)
         steps.append(Remote(f"remove old releases ({', '.join(drop)})", line))
     if venvs:
         steps.append(Remote("remove unused virtualenvs", cmd.remove_venvs(layout, venvs)))
@@ -306,5 +317,10 @@ def _health(layout: Layout, facts: ServerFacts, rel: Release, host: str) -> Step
     """The serving release, asked once (through nginx, or runserver's port)."""
     del layout, facts
     if rel.mode == "runserver":
-        return Remote("health check on port 8080", cmd.health_port(RUNSERVER_PORT, host, tries=1))
-    return Remote("health check through nginx", cmd.check_site(host))
+        return _check("health check on port 8080", cmd.health_port(RUNSERVER_PORT, host, tries=1))
+    return _check("health check through nginx", cmd.check_site(host))
+
+
+def _check(title: str, line: str) -> Remote:
+    """A wait or health check: ``line`` runs the checks script fed on its stdin."""
+    return Remote(title, line, cmd.remote_script(cmd.CHECKS), cmd.CHECKS)

@@ -12,6 +12,7 @@ import json
 import shlex
 from dataclasses import dataclass, field
 
+from pocketcloud.deploy import shell as sh
 from pocketcloud.deploy.layout import SERVICES_DIR
 
 SYSTEMD_DIR = "/etc/systemd/system"
@@ -53,33 +54,40 @@ def definition_path(supervisor: str, name: str) -> str:
 def enable(supervisor: str, service: Service) -> tuple[str, str]:
     """(shell line, file content on its stdin) that starts ``service`` and keeps it running."""
     path = definition_path(supervisor, service.name)
+    write = sh.silent(sh.words("sudo", "tee", path))
     if supervisor == "systemd":
-        line = (
-            f"sudo tee {path} >/dev/null && sudo systemctl daemon-reload && "
-            f"sudo systemctl enable --now {service.name} && sudo systemctl restart {service.name}"
+        line = sh.each(
+            [
+                write,
+                sh.words("sudo", "systemctl", "daemon-reload"),
+                sh.words("sudo", "systemctl", "enable", "--now", service.name),
+                sh.words("sudo", "systemctl", "restart", service.name),
+            ]
         )
         return line, service.unit()
-    return f"sudo tee {path} >/dev/null && sudo kill -HUP 1", service.init_spec()
+    return sh.each([write, sh.words("sudo", "kill", "-HUP", "1")]), service.init_spec()
 
 
 def disable(supervisor: str, names: list[str]) -> str:
     """The shell line that stops services and keeps them from starting again."""
+    files = [definition_path(supervisor, n) for n in names]
     if supervisor == "systemd":
-        units = " ".join(names)
-        files = " ".join(definition_path(supervisor, n) for n in names)
-        return (
-            f"sudo systemctl disable --now {units}; sudo rm -f {files} && "
-            "sudo systemctl daemon-reload"
-        )
-    files = " ".join(definition_path(supervisor, n) for n in names)
-    return f"sudo rm -f {files} && sudo kill -HUP 1"
+        return sh.after(
+            [
+                sh.words("sudo", "systemctl", "disable", "--now", *names),
+                sh.each(
+                    [sh.words("sudo", "rm", "-f", *files),
+                     sh.words("sudo", "systemctl", "daemon-reload")]
+                ),
+            ]
+        )  # fmt: skip
+    return sh.each([sh.words("sudo", "rm", "-f", *files), sh.words("sudo", "kill", "-HUP", "1")])
 
 
 def nginx(supervisor: str) -> tuple[str, str | None]:
-    """(shell line, stdin) that runs nginx under the supervisor and waits for its pid file."""
-    wait = "for i in $(seq 50); do test -s /run/nginx.pid && break; sleep 0.1; done"
+    """(shell line, stdin) that runs nginx under the supervisor (``commands.wait_nginx``
+    then waits for its pid file)."""
     if supervisor == "systemd":
-        return f"sudo systemctl enable --now nginx && {wait}", None
+        return sh.words("sudo", "systemctl", "enable", "--now", "nginx"), None
     service = Service("nginx", ("/usr/sbin/nginx", "-g", "daemon off;"), description="nginx")
-    line, spec = enable(supervisor, service)
-    return f"{line} && {wait}", spec
+    return enable(supervisor, service)

@@ -1,14 +1,17 @@
 """What a cloud target must create for an app (pure): key pair, security group, instance.
 
 The facts are what DescribeKeyPairs/SecurityGroups/Instances return; the actions come
-back as data, each with the AWS CLI line that does the same, so ``--dry-run`` shows a
-learner the seed's EC2 steps.
+back as data, ``AwsCall``s whose AWS CLI line is rendered from the very parameters boto3
+is given, so ``--dry-run`` shows a learner the seed's EC2 steps.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
+
+from pocketcloud.deploy.awscli import AwsCall, waiter
 
 APP_TAG = "pocketcloud:app"
 LIVE_STATES = ("pending", "running", "stopping", "stopped")
@@ -31,12 +34,6 @@ class Rule:
         return {"IpProtocol": "tcp", "FromPort": self.port, "ToPort": self.port,
                 "IpRanges": [ip_range]}  # fmt: skip
 
-    def shown(self, profile: str, group: str) -> str:
-        return (
-            f"aws --profile {profile} ec2 authorize-security-group-ingress --group-id {group} "
-            f"--protocol tcp --port {self.port} --cidr {self.cidr}"
-        )
-
 
 @dataclass(frozen=True)
 class Names:
@@ -55,6 +52,55 @@ class Names:
     def tags(self, resource: str) -> list[dict[str, Any]]:
         tags = [{"Key": "Name", "Value": self.app}, {"Key": APP_TAG, "Value": self.app}]
         return [{"ResourceType": resource, "Tags": tags}]
+
+
+def create_key_pair(names: Names, pem: PurePath) -> AwsCall:
+    """An ed25519 key pair, tagged; the CLI line saves its private key to ``pem``."""
+    params = {"KeyName": names.key_pair, "KeyType": "ed25519",
+              "TagSpecifications": names.tags("key-pair")}  # fmt: skip
+    return AwsCall("create_key_pair", params, query="KeyMaterial", output="text", redirect=str(pem))
+
+
+def create_security_group(names: Names) -> AwsCall:
+    params = {"GroupName": names.group, "Description": f"pocketcloud app {names.app}: ssh and http",
+              "TagSpecifications": names.tags("security-group")}  # fmt: skip
+    return AwsCall("create_security_group", params)
+
+
+def authorize_ingress(group_id: str, rules: list[Rule]) -> AwsCall:
+    perms = [rule.permission() for rule in rules]
+    return AwsCall(
+        "authorize_security_group_ingress", {"GroupId": group_id, "IpPermissions": perms}
+    )
+
+
+def run_instance(names: Names, image: str, instance_type: str, group_id: str) -> AwsCall:
+    """One instance with the app's key pair and group, tagged."""
+    params = {"ImageId": image, "InstanceType": instance_type, "KeyName": names.key_pair,
+              "SecurityGroupIds": [group_id], "MinCount": 1, "MaxCount": 1,
+              "TagSpecifications": names.tags("instance")}  # fmt: skip
+    return AwsCall("run_instances", params)
+
+
+def start_instances(ids: list[str]) -> AwsCall:
+    return AwsCall("start_instances", {"InstanceIds": ids})
+
+
+def terminate_instances(ids: list[str]) -> AwsCall:
+    return AwsCall("terminate_instances", {"InstanceIds": ids})
+
+
+def wait_instance(state: str, instance_id: str) -> AwsCall:
+    """The boto3 waiter ``state`` (``instance_running``) for one instance."""
+    return waiter(state, InstanceIds=[instance_id])
+
+
+def delete_security_group(group_id: str) -> AwsCall:
+    return AwsCall("delete_security_group", {"GroupId": group_id})
+
+
+def delete_key_pair(names: Names) -> AwsCall:
+    return AwsCall("delete_key_pair", {"KeyName": names.key_pair})
 
 
 def web_rules(mode: str) -> list[Rule]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 from pocketcloud.deploy.plan import EXCLUDES
@@ -43,21 +42,11 @@ def digest(root: Path, files: list[str]) -> str:
 
 
 def requirements_hash(
-    root: Path, requirements: str | None, extra: tuple[str, ...], python: str
+    root: Path, requirements: str | None, extra: tuple[str, ...], target: str
 ) -> str:
     """The name of a requirements set's venv and wheelhouse: requirements, extras, and the
-    server's Python (major.minor) and this machine's."""
+    interpreter the wheels are for (``target``: the server's version, ABI and platform —
+    a patch release can change what resolves, as Requires-Python >=3.11.5 shows)."""
     text = (root / requirements).read_text() if requirements else ""
-    server = ".".join(python.split(".")[:2])
-    local = f"{sys.version_info.major}.{sys.version_info.minor}"
-    seed = f"{text}\0{' '.join(extra)}\0{server}\0{local}"
+    seed = f"{text}\0{' '.join(extra)}\0{target}"
     return hashlib.sha256(seed.encode()).hexdigest()[:12]
-
-
-def wheel_command(
-    root: Path, requirements: str | None, extra: tuple[str, ...], wheelhouse: Path
-) -> tuple[str, ...]:
-    """``pip wheel`` into the cache: every requirement as a wheel, built on this machine."""
-    reqs = ("-r", str(root / requirements)) if requirements else ()
-    return (sys.executable, "-m", "pip", "wheel", "-q", "--disable-pip-version-check",
-            "-w", str(wheelhouse), *reqs, *extra)  # fmt: skip

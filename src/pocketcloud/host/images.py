@@ -74,11 +74,16 @@ class Recipe:
     packages: tuple[str, ...]
 
 
+#: what every image holds: an SSH login, Python with venv and pip, nginx, and the tools a
+#: deploy and a learner use
+PACKAGES = ("openssh-server", "sudo", "python3", "python3-venv", "python3-pip", "rsync", "curl",
+            "ca-certificates", "iproute2", "procps", "nginx", "iputils-ping", "netcat-openbsd",
+            "less")  # fmt: skip
 RECIPES = {recipe.name: recipe for recipe in [
     Recipe("debian-12", "bookworm", "Debian 12 (bookworm) with sshd, sudo, python3, nginx",
-           "admin", ("openssh-server", "sudo", "python3", "python3-venv", "python3-pip",
-                     "rsync", "curl", "ca-certificates", "iproute2", "procps", "nginx",
-                     "iputils-ping", "netcat-openbsd", "less")),
+           "admin", PACKAGES),
+    Recipe("debian-13", "trixie",
+           "Debian 13 (trixie) with sshd, sudo, python3 (3.13), nginx", "admin", PACKAGES),
 ]}  # fmt: skip
 
 

@@ -21,7 +21,8 @@ from tests.plugin.hosting import User, deploy, get, project, user, wait_for
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
 __all__ = ["cloud", "project", "user"]
 APP = "mysite"
-SETTINGS = f"/srv/app/{APP}/shared/settings.json"
+#: the serving release's own settings (DEBUG, ALLOWED_HOSTS), read after shared/settings.json
+SETTINGS = f"/srv/app/{APP}/current/.settings.json"
 SERVICES = "/etc/pocketcloud/services"
 
 

@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 from typing import Any
 
 root = sys.argv[1]
@@ -78,6 +79,22 @@ def system_pip() -> bool:
     return (major, minor) >= (22, 3)
 
 
+def interpreter() -> dict[str, str]:
+    """What a wheel must be built for to run on this python3: ABI, glibc, machine."""
+    soabi = sysconfig.get_config_var("SOABI") or ""  # cpython-311-x86_64-linux-gnu
+    parts = soabi.split("-")
+    abi = f"cp{parts[1]}" if len(parts) > 1 and parts[0] == "cpython" else ""
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""  # glibc 2.36
+    except (ValueError, OSError):
+        libc = ""
+    return {
+        "abi": abi,
+        "glibc": libc.split()[1] if libc.startswith("glibc ") else "",
+        "machine": platform.machine(),
+    }
+
+
 releases = [r for r in map(release, sorted(glob.glob(os.path.join(root, "releases", "*")))) if r]
 current = os.path.realpath(os.path.join(root, "current"))
 venvs = [
@@ -89,6 +106,7 @@ print(
         {
             "user": os.environ.get("USER") or os.environ.get("LOGNAME") or "",
             "python": platform.python_version(),
+            **interpreter(),
             "supervisor": supervisor(),
             "commands": {
                 c: bool(shutil.which(c, path=SEARCH)) for c in ("nginx", "rsync", "curl", "sudo")
