@@ -549,6 +549,17 @@ class TestChooseApp:
         assert f"shop                 {two_apps / 'shop'}" in message
         assert f"blog                 {two_apps / 'blog'}" in message
 
+    def test_one_folder_deployed_as_two_apps(self, two_apps: Path) -> None:
+        """A folder deployed again with --app: the app named after the folder is the one
+        you stand in; with neither named so, say which."""
+        project = str(two_apps / "shop")
+        apps.AppRecord("shop-old", "pocketcloud", "10.0.0.7", "admin", project=project).save()
+        assert apps.choose(None, two_apps / "shop").app == "shop"
+        apps.forget("shop")
+        apps.AppRecord("shop-new", "pocketcloud", "10.0.0.8", "admin", project=project).save()
+        with pytest.raises(apps.AppError, match=r"several apps \(shop-new, shop-old\)"):
+            apps.choose(None, two_apps / "shop")
+
     def test_only_app_anywhere(self, two_apps: Path) -> None:
         """With one app, every folder acts on it."""
         apps.forget("blog")

@@ -15,6 +15,7 @@ from pocketcloud.deploy.wheelhouse import (
     build,
     command,
     download_command,
+    refusal,
     wanted_file,
     why_unresolvable,
 )
@@ -114,15 +115,11 @@ class TestWhy:
             "Python version (3.11.2) does not satisfy Python>=3.11.5 and soupsieve==4.1.4 "
             "depends on Python>=3.11.5, we can conclude that soupsieve==4.1.4 cannot be used.\n"
         )
-        assert why_unresolvable(uv, DEBIAN_12) == (
-            "soupsieve 4.1.4 requires Python >=3.11.5; the server runs Python 3.11.2 (cp311, "
-            "glibc 2.36 x86_64): pin a soupsieve release that supports it, or deploy to a "
-            "server with a newer Python"
-        )
+        assert why_unresolvable(uv) == "soupsieve 4.1.4 requires Python >=3.11.5"
 
     def test_other_failures_have_no_reason(self) -> None:
         """Anything else (a package that does not exist) is left to the output shown."""
-        assert why_unresolvable("error: package foo not found", DEBIAN_12) is None
+        assert why_unresolvable("error: package foo not found") is None
 
 
 @pytest.mark.live
@@ -135,8 +132,20 @@ class TestAgainstTheIndex:
         (tmp_path / "requirements.txt").write_text("soupsieve==4.1.4\n")
         with pytest.raises(WheelhouseError) as caught:
             build(DEBIAN_12, [tmp_path / "requirements.txt"], [], tmp_path / "wh")
-        assert str(caught.value).startswith("soupsieve 4.1.4 requires Python >=3.11.5;")
+        assert str(caught.value).startswith(
+            "soupsieve 4.1.4 requires Python >=3.11.5; the server runs Python 3.11.2 (cp311, "
+            "glibc 2.36 x86_64): pin a release that supports it, or run the project on a newer "
+            "Python"
+        )
         assert list((tmp_path / "wh").glob("*.whl")) == []
+
+    def test_refusal_without_downloading(self, tmp_path: Path) -> None:
+        """The check a deploy makes before choosing an image or an interpreter: the reason
+        for Debian 12's Python, none for Debian 13's."""
+        (tmp_path / "requirements.txt").write_text("soupsieve==4.1.4\n")
+        reqs = [tmp_path / "requirements.txt"]
+        assert refusal(DEBIAN_12, reqs, []) == "soupsieve 4.1.4 requires Python >=3.11.5"
+        assert refusal(DEBIAN_13, reqs, []) is None
 
     def test_wheels_for_another_minor(self, tmp_path: Path) -> None:
         """For a Python 3.13 server the compiled wheel is cp313's (not this machine's

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
-from pocketcloud.deploy import apps, cloud, commands, deployer, validate
+from pocketcloud.deploy import apps, cloud, commands, deployer, pythons, validate
 from pocketcloud.deploy import plan as plans
 from pocketcloud.deploy.facts import ServerFacts
 from pocketcloud.deploy.layout import Layout, LayoutError
@@ -28,7 +28,8 @@ from pocketcloud.deploy.steps import Login, Plan
 console = Console(soft_wrap=True, highlight=False)
 app_cli = typer.Typer(help="A deployed app: its status.", no_args_is_help=True)
 EXPECTED = (deployer.DeployError, cloud.CloudApiError, StepFailed, ProjectError, SourceError,
-            apps.AppError, LayoutError, plans.PlanError, ValueError)  # fmt: skip
+            apps.AppError, LayoutError, plans.PlanError, pythons.PythonError,
+            ValueError)  # fmt: skip
 
 AppOpt = Annotated[
     str | None,

@@ -11,6 +11,8 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from pocketcloud.deploy.project import app_name
+
 
 def apps_dir() -> Path:
     """``$XDG_CONFIG_HOME/pocketcloud/apps`` (default ~/.config/pocketcloud/apps)."""
@@ -84,7 +86,25 @@ def of_folder(folder: Path) -> AppRecord | None:
         record = load(app)
         if record.project and here.is_relative_to(record.project):
             found.append((len(Path(record.project).parts), record))
-    return max(found, key=lambda pair: pair[0])[1] if found else None
+    if not found:
+        return None
+    depth = max(d for d, _ in found)
+    deepest = [r for d, r in found if d == depth]
+    if len(deepest) == 1:
+        return deepest[0]
+    # one folder deployed as several apps: the one deploy names after the folder, if any
+    named = [r for r in deepest if r.app == default_name(Path(r.project or ""))]
+    if len(named) == 1:
+        return named[0]
+    raise AppError(
+        f"{deepest[0].project} was deployed as several apps "
+        f"({', '.join(r.app for r in deepest)}): say which with --app"
+    )
+
+
+def default_name(project: Path) -> str:
+    """The app name deploy gives a project folder when no --app is given."""
+    return app_name(project.name)
 
 
 def choose(app: str | None, folder: Path) -> AppRecord:

@@ -43,7 +43,8 @@ class CloudTarget:
     profile: str
     region: str | None = None
     instance_type: str = "t3.micro"
-    image_name: str = "debian-12"
+    #: the image name (a pattern on AWS) to launch; None: the release the project needs
+    image_name: str | None = None
     image_owner: str | None = None
     login_user: str = "admin"
 
@@ -58,9 +59,8 @@ class Server:
 
 
 def target(kind: str, profile: str | None, region: str | None, **extra: Any) -> CloudTarget:
-    """Defaults per kind: pocketcloud's image ``debian-12``; on AWS Debian's own AMIs."""
+    """Defaults per kind: on AWS, Debian's own AMIs."""
     if kind == "aws":
-        extra.setdefault("image_name", "debian-12-amd64-*")
         extra.setdefault("image_owner", DEBIAN_OWNER)
         return CloudTarget("aws", profile or "default", region, **extra)
     return CloudTarget("pocketcloud", profile or "pocketcloud", region, **extra)
@@ -164,25 +164,41 @@ class CloudApi:
         found = self.call("describe_instances", Filters=flt)["Reservations"]
         return [i for r in found for i in r["Instances"]]
 
-    def image(self) -> str:
+    def image_pattern(self, release: str) -> str:
+        """The image name to look for: ``--image-name``, else the release (``debian-13``),
+        spelled as Debian names its AMIs on AWS."""
+        if self.where.image_name:
+            return self.where.image_name
+        return f"{release}-amd64-*" if self.where.kind == "aws" else release
+
+    def image(self, release: str) -> str:
         """The newest image whose name matches (and owner, on AWS)."""
-        params: dict[str, Any] = {"Filters": [{"Name": "name", "Values": [self.where.image_name]}]}
+        pattern = self.image_pattern(release)
+        params: dict[str, Any] = {"Filters": [{"Name": "name", "Values": [pattern]}]}
         if self.where.image_owner:
             params["Owners"] = [self.where.image_owner]
         images = self.call("describe_images", **params)["Images"]
         if not images:
-            raise CloudApiError(f"no image named {self.where.image_name!r}")
+            hint = f" (pocketcloud image build {release})" if self.where.kind != "aws" else ""
+            raise CloudApiError(f"no image named {pattern!r}{hint}")
         return str(max(images, key=lambda i: i.get("CreationDate", ""))["ImageId"])
 
-    def instance(self, group_id: str | None, *, dry_run: bool = False) -> dict[str, Any] | None:
-        """The app's running instance: reused, started, or launched."""
+    def instance(
+        self,
+        group_id: str | None,
+        release: Callable[[], str] = lambda: "debian-12",
+        *,
+        dry_run: bool = False,
+    ) -> dict[str, Any] | None:
+        """The app's running instance: reused, started, or launched (from the image of
+        ``release()``, asked only when one is launched)."""
         try:
             chosen = pv.choose_instance(self.instances(), self.names.key_pair)
         except pv.ProvisionError as exc:
             raise CloudApiError(str(exc)) from exc
         if chosen is None:
             call = pv.run_instance(
-                self.names, self.image(), self.where.instance_type, group_id or NEW_GROUP
+                self.names, self.image(release()), self.where.instance_type, group_id or NEW_GROUP
             )
             made = self.run(call, dry_run=dry_run)
             if dry_run:

@@ -14,14 +14,15 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pocketcloud.deploy import apps, cloud, plan, provision, source
+from pocketcloud.deploy import apps, cloud, plan, provision, pythons, source
 from pocketcloud.deploy import commands as cmd
 from pocketcloud.deploy import shell as sh
 from pocketcloud.deploy import wheelhouse as wheelhouse_
@@ -65,6 +66,11 @@ class Options:
     dry_run: bool = False
 
 
+DEFAULT_PYTHON = "python3"
+#: the interpreter of a plan made before there is a server to ask (a dry run that launches)
+PLACEHOLDER = pythons.Interpreter(DEFAULT_PYTHON, "<server's>", "<server's>")
+
+
 def pem_path(app: str) -> Path:
     """The seed's ``~/.ssh/<key>.pem``."""
     return Path.home() / ".ssh" / f"{app}.pem"
@@ -88,11 +94,11 @@ def connect(record: apps.AppRecord, echo: Echo) -> Runner:
     return runner
 
 
-def probe(runner: Runner, layout: Layout) -> ServerFacts:
-    """What the server holds for the app (runs the probe script over ssh)."""
-    out = runner.capture(
-        "look at the server", sh.words("python3", "-", layout.root), cmd.remote_script("probe.py")
-    )
+def probe(runner: Runner, layout: Layout, python: str = "") -> ServerFacts:
+    """What the server holds for the app, and its Pythons (``python`` too, if asked for)
+    (runs the probe script over ssh)."""
+    line = sh.words("python3", "-", layout.root, *([python] if python else []))
+    out = runner.capture("look at the server", line, cmd.remote_script("probe.py"))
     try:
         return ServerFacts.parse(out.strip().splitlines()[-1])
     except (ValueError, KeyError, IndexError) as exc:
@@ -124,8 +130,11 @@ def locked(runner: Runner, layout: Layout) -> Iterator[None]:
             runner.run(Remote("release the deploy lock", cmd.release_lock(layout)))
 
 
-def _provision(opts: Options, app: str, echo: Echo) -> apps.AppRecord | None:
-    """Key pair, group and instance for a cloud target; the record (None: dry run, no server)."""
+def _provision(
+    opts: Options, app: str, echo: Echo, release: Callable[[], str]
+) -> apps.AppRecord | None:
+    """Key pair, group and instance for a cloud target (a new one from ``release()``'s
+    image); the record (None: dry run, no server)."""
     extra = {"instance_type": opts.instance_type}
     extra |= {
         k: v for k, v in (("image_name", opts.image_name), ("image_owner", opts.image_owner)) if v
@@ -136,7 +145,7 @@ def _provision(opts: Options, app: str, echo: Echo) -> apps.AppRecord | None:
     pem = pem_path(app)
     ec2.key_pair(pem, dry_run=opts.dry_run)
     group_id = ec2.group(mode, dry_run=opts.dry_run)
-    instance = ec2.instance(group_id, dry_run=opts.dry_run)
+    instance = ec2.instance(group_id, release, dry_run=opts.dry_run)
     if opts.dry_run:
         return (
             None if instance is None or group_id is None else _record_of(opts, app, ec2, instance)
@@ -173,23 +182,52 @@ def _ssh_record(opts: Options, app: str) -> apps.AppRecord:
     )  # fmt: skip
 
 
+def extras(project: Project, mode: str) -> tuple[str, ...]:
+    """Packages installed beside the requirements: Django when there are none, gunicorn
+    when they lack it."""
+    reqs = project.root / project.requirements if project.requirements else None
+    req_text = reqs.read_text().lower() if reqs else ""
+    needs = ["django"] if reqs is None else []
+    needs += ["gunicorn"] if mode == "gunicorn" and "gunicorn" not in req_text else []
+    return tuple(needs)
+
+
+def _requirement_files(project: Project) -> list[Path]:
+    return [project.root / project.requirements] if project.requirements else []
+
+
+def _cached(project: Project, extra: tuple[str, ...], target: wheelhouse_.Target) -> Path:
+    """The local wheelhouse for these requirements and that interpreter."""
+    reqs = str(project.requirements) if project.requirements else None
+    return wheel_cache() / source.requirements_hash(project.root, reqs, extra, target.describe())
+
+
+def refusal(project: Project, mode: str, target: wheelhouse_.Target) -> str | None:
+    """Why the project's requirements cannot be installed on ``target`` (None: they can;
+    a wheelhouse already built for it says so without asking the index)."""
+    extra = extras(project, mode)
+    if (_cached(project, extra, target) / ".complete").exists():
+        return None
+    return wheelhouse_.refusal(target, _requirement_files(project), extra)
+
+
 def wanted(
-    project: Project, record: apps.AppRecord, facts: ServerFacts, opts: Options
+    project: Project,
+    record: apps.AppRecord,
+    facts: ServerFacts,
+    opts: Options,
+    python: pythons.Interpreter = PLACEHOLDER,
 ) -> plan.Wanted:
-    """The release this project's files make, and how to deploy it."""
+    """The release this project's files make, and how to deploy it with ``python``."""
     reqs = str(project.requirements) if project.requirements else None
     mode = record.mode
-    req_text = (project.root / reqs).read_text().lower() if reqs else ""
-    needs = ["django"] if not reqs else []
-    needs += ["gunicorn"] if mode == "gunicorn" and "gunicorn" not in req_text else []
-    extra = tuple(needs)
-    target = wheel_target(facts)
-    req_hash = source.requirements_hash(project.root, reqs, extra, target.describe())
-    wheelhouse = wheel_cache() / req_hash
+    extra = extras(project, mode)
+    target = python.target(facts.glibc, facts.machine)
+    wheelhouse = _cached(project, extra, target)
+    req_hash = wheelhouse.name
     build = None
     if not (wheelhouse / ".complete").exists():
-        req_files = [project.root / reqs] if reqs else []
-        build = wheelhouse_.command(target, req_files, extra, wheelhouse)
+        build = wheelhouse_.command(target, _requirement_files(project), extra, wheelhouse)
     files = source.shipped_files(project.root)
     digest = source.digest(project.root, files)
     now = datetime.now(UTC)
@@ -202,32 +240,95 @@ def wanted(
     return plan.Wanted(
         layout=Layout(record.app), release=release,
         source=str(project.root), requirements=reqs, wheelhouse=str(wheelhouse),
-        build_wheels=build, extra=extra, python=interpreter(opts.python),
+        build_wheels=build, extra=extra, python=python.path,
         keep=opts.keep, force=opts.force,
     )  # fmt: skip
 
 
-def wheel_target(facts: ServerFacts) -> wheelhouse_.Target:
-    """The server's python3 as the wheelhouse's target; placeholders before there is a
-    server to ask (a dry run that would launch one)."""
-    if not facts.python:
-        return wheelhouse_.Target("<server's>", "<server's>", "<server's>", "<server's>")
-    return wheelhouse_.Target(facts.python, facts.abi, facts.glibc, facts.machine or "x86_64")
+def choose_release(project: Project, mode: str, echo: Echo) -> str:
+    """The image release a new instance for the project is launched from: the first whose
+    Python the project's need admits and its requirements install on."""
+    need = pythons.need_of(project.root)
+    name, passed = pythons.choose_image(need, partial(refusal, project, mode))
+    for reason in passed:
+        echo("note", f"not {reason}")
+    version = dict(pythons.IMAGES)[name].version
+    fits = f"it fits {need.describe()}" if need.sources else "the requirements install on it"
+    echo("note", f"a new instance from {name} (Python {version}): {fits}")
+    return name
 
 
-def interpreter(python: str) -> str:
-    """The command that runs ``--python`` on the server: a command or path as given; a
-    version ``3.N`` is ``python3.N`` (DeployError for a patch version, which needs an
-    interpreter built for it)."""
-    version = re.fullmatch(r"3\.[0-9]+(\.[0-9]+)?", python)
-    if version is None:
-        return python
-    if version[1]:
-        raise DeployError(
-            f"--python {python}: name the interpreter (e.g. --python python3.12 or its path); "
-            "a patch version cannot be chosen this way yet"
-        )
-    return f"python{python}"
+class NoPython(Exception):
+    """Nothing on the server fits the project (yet: pyenv may add a Python)."""
+
+    def __init__(self, need: pythons.Need, passed: list[str]) -> None:
+        super().__init__(need.describe())
+        self.need, self.passed = need, passed
+
+
+def python_for(
+    project: Project, runner: Runner, record: apps.AppRecord, opts: Options, echo: Echo
+) -> tuple[ServerFacts, pythons.Interpreter]:
+    """The server's facts and the interpreter the venv is made with; when none fits and the
+    server has pyenv, the seed's ``pyenv install`` first (then the server is asked again)."""
+    layout, asked = Layout(record.app), asked_python(opts.python)
+    facts = probe(runner, layout, asked)
+    try:
+        return facts, choose_python(project, facts, opts, record.mode, echo)
+    except NoPython as nothing:
+        install = pythons.pyenv_install(nothing.need, facts.pyenv)
+        if install is None or opts.dry_run:
+            raise _no_fit(project, record, nothing) from None
+    runner.run(Remote("install the Python the project needs (pyenv)", sh.words(*install)))
+    facts = probe(runner, layout, asked)
+    try:
+        return facts, choose_python(project, facts, opts, record.mode, echo)
+    except NoPython as nothing:
+        raise _no_fit(project, record, nothing) from None
+
+
+def _no_fit(project: Project, record: apps.AppRecord, nothing: NoPython) -> pythons.PythonError:
+    """The refusal, naming an image a new instance could run the project on (cloud apps)."""
+    image = None
+    if record.instance_id:
+        with contextlib.suppress(pythons.PythonError):
+            image, _ = pythons.choose_image(nothing.need, partial(refusal, project, record.mode))
+    return pythons.no_fit(nothing.need, nothing.passed, image)
+
+
+def choose_python(
+    project: Project, facts: ServerFacts, opts: Options, mode: str, echo: Echo
+) -> pythons.Interpreter:
+    """The interpreter on the server that makes the venv: ``--python`` if given (it must be
+    there), else the first that fits the project (PythonError naming the fixes if none)."""
+    need = pythons.need_of(project.root)
+    found = sorted(facts.pythons, key=pythons.preference)
+
+    def fits(python: pythons.Interpreter) -> str | None:
+        return refusal(project, mode, python.target(facts.glibc, facts.machine))
+
+    if opts.python != DEFAULT_PYTHON:
+        asked = [p for p in found if p.path == asked_python(opts.python)]
+        if not asked:
+            have = ", ".join(f"{p.path} ({p.version})" for p in found) or "none"
+            raise pythons.PythonError(f"--python {opts.python}: not on the server (it has {have})")
+        found = asked
+    chosen, passed = pythons.choose_interpreter(need, found, fits)
+    if chosen is None:
+        raise NoPython(need, passed)
+    if chosen.path != DEFAULT_PYTHON or need.sources:
+        echo("note", f"Python {chosen.version} ({chosen.path}) fits {need.describe()}")
+    return chosen
+
+
+def asked_python(python: str) -> str:
+    """The command ``--python`` names on the server: a command or path as given; a version
+    ``3.N`` is ``python3.N``, ``3.N.M`` pyenv's build of it (``~/.pyenv/versions/…``)."""
+    if re.fullmatch(r"3\.[0-9]+", python):
+        return f"python{python}"
+    if re.fullmatch(r"3\.[0-9]+\.[0-9]+", python):
+        return f"~/.pyenv/versions/{python}/bin/python3"
+    return python
 
 
 def _wsgi(project: Project) -> str:
@@ -242,10 +343,11 @@ def deploy(path: Path, opts: Options, echo: Echo) -> tuple[apps.AppRecord | None
     """Deploy the project at ``path``; (the app's record, the plan that ran or would run)."""
     project = locate_project(path)
     app = opts.app or project.name
-    Layout(app)  # the name and the interpreter are checked before anything is created
-    interpreter(opts.python)
+    Layout(app)  # the name and the project's Python need are read before anything is made
+    pythons.need_of(project.root)
+    mode = "runserver" if opts.runserver else "gunicorn"
     if opts.target in ("pocketcloud", "aws"):
-        record = _provision(opts, app, echo)
+        record = _provision(opts, app, echo, lambda: choose_release(project, mode, echo))
     else:
         record = _ssh_record(opts, app)
     if record is not None:
@@ -270,12 +372,12 @@ def deploy(path: Path, opts: Options, echo: Echo) -> tuple[apps.AppRecord | None
         ) from failed
     try:
         if opts.dry_run:
-            facts = probe(runner, Layout(app))
-            return record, plan.deploy(wanted(project, record, facts, opts), facts)
+            facts, python = python_for(project, runner, record, opts, echo)
+            return record, plan.deploy(wanted(project, record, facts, opts, python), facts)
+        record.save()  # where the app lives, even if this deploy fails: destroy finds it
         with locked(runner, Layout(app)):
-            facts = probe(runner, Layout(app))
-            the_plan = plan.deploy(wanted(project, record, facts, opts), facts)
-            record.save()  # where the app lives, even if this deploy fails: destroy finds it
+            facts, python = python_for(project, runner, record, opts, echo)
+            the_plan = plan.deploy(wanted(project, record, facts, opts, python), facts)
             for line in the_plan.notes:
                 echo("note", line)
             late = runner.run_plan(the_plan)

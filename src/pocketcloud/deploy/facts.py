@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pocketcloud.deploy.pythons import Interpreter
+
 #: what each missing command costs in Debian packages
 PACKAGES = {"nginx": "nginx", "rsync": "rsync", "curl": "curl"}
 
@@ -81,6 +83,9 @@ class ServerFacts:
     units: tuple[str, ...] = ()
     hostname: str = ""
     cpus: int = 1
+    #: the Pythons found (python3 first) and pyenv's command, if the server has it
+    pythons: tuple[Interpreter, ...] = ()
+    pyenv: str = ""
 
     @classmethod
     def parse(cls, text: str) -> ServerFacts:
@@ -106,6 +111,8 @@ class ServerFacts:
             units=tuple(map(str, data.get("units", []))),
             hostname=str(data["hostname"]),
             cpus=int(data.get("cpus", 1)),
+            pythons=_pythons(data),
+            pyenv=str(data.get("pyenv", "")),
         )
 
     def missing_packages(self) -> list[str]:
@@ -119,3 +126,14 @@ class ServerFacts:
     @property
     def current_release(self) -> Release | None:
         return None if self.current is None else self.release(self.current)
+
+
+def _pythons(data: dict[str, Any]) -> tuple[Interpreter, ...]:
+    """The probe's Pythons (a probe from before it listed them: its own python3)."""
+    listed = data.get("pythons")
+    if listed is None:
+        return (Interpreter("python3", str(data["python"]), str(data.get("abi", ""))),)
+    return tuple(
+        Interpreter(str(p["path"]), str(p["version"]), str(p.get("abi", "")), bool(p["venv"]))
+        for p in listed
+    )

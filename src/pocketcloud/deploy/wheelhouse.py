@@ -24,6 +24,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,16 +129,29 @@ def build_command(sdist: Path, wheelhouse: Path) -> list[str]:
             "--no-deps", "-w", str(wheelhouse), str(sdist)]  # fmt: skip
 
 
-def why_unresolvable(output: str, target: Target) -> str | None:
-    """uv's reason, when a pin needs another Python: the one line a user needs."""
+def why_unresolvable(output: str) -> str | None:
+    """uv's reason, when a pin needs another Python: ``<package> <version> requires Python
+    <specifier>``."""
     found = re.search(r"([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+) depends on Python(\S+?)[,.]?\s", output)
     if found is None:
         return None
     name, version, spec = found.groups()
-    return (
-        f"{name} {version} requires Python {spec}; the server runs {target.describe()}: "
-        f"pin a {name} release that supports it, or deploy to a server with a newer Python"
-    )
+    return f"{name} {version} requires Python {spec}"
+
+
+def refusal(target: Target, requirements: Sequence[Path], extra: Sequence[str]) -> str | None:
+    """Why the requirements cannot be installed on ``target`` (uv's resolution, nothing
+    downloaded but the index's metadata), or None when they can."""
+    settings = pip_settings(sys.executable)
+    with tempfile.TemporaryDirectory(prefix="pocketcloud-resolve-") as scratch:
+        wanted, pins = Path(scratch) / WANTED, Path(scratch) / PINS
+        wanted.write_text(wanted_file(requirements, extra))
+        argv = compile_command(target, wanted, pins, uv_index_args(settings))
+        done = subprocess.run(argv, env=uv_env(settings), capture_output=True, text=True,
+                              check=False)  # fmt: skip
+    if done.returncode == 0:
+        return None
+    return why_unresolvable(done.stderr + done.stdout) or done.stderr.strip().splitlines()[0]
 
 
 def wanted_file(requirements: Sequence[Path], extra: Sequence[str]) -> str:
@@ -160,8 +174,13 @@ def build(target: Target, requirements: Sequence[Path], extra: Sequence[str], ou
     wanted.write_text(wanted_file(requirements, extra))
     done = _run(compile_command(target, wanted, pins, uv_index_args(settings)), env)
     if done.returncode:
-        reason = why_unresolvable(done.stdout, target)
-        raise WheelhouseError(reason or f"resolving for {target.describe()} failed")
+        reason = why_unresolvable(done.stdout)
+        if reason is None:
+            raise WheelhouseError(f"resolving the requirements for {target.describe()} failed")
+        raise WheelhouseError(
+            f"{reason}; the server runs {target.describe()}: pin a release that supports it, "
+            "or run the project on a newer Python (--python, or a new instance from debian-13)"
+        )
     if _run(download_command(target, pins, out), env).returncode:
         raise WheelhouseError(f"downloading the pinned releases for {target.describe()} failed")
     for sdist in sdists(out):

@@ -25,6 +25,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import ctypes
+
+# a codec is looked up lazily in the stdlib of the interpreter running init (the host's),
+# gone after pivot_root: one of another Debian release (debian-13's 3.13) has no 3.11 stdlib
+import encodings.ascii  # noqa: F401
 import json
 import os
 import platform

@@ -1,4 +1,5 @@
-"""Run on the server by ``pocketcloud deploy`` (``python3 - <app root>``): what is there.
+"""Run on the server by ``pocketcloud deploy`` (``python3 - <app root> [<--python>]``): what
+is there.
 
 Standard library only, read-only, as the login user. Prints one JSON object.
 """
@@ -15,6 +16,7 @@ import sysconfig
 from typing import Any
 
 root = sys.argv[1]
+asked = sys.argv[2] if len(sys.argv) > 2 else ""  # the --python a deploy was given
 SEARCH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
 
 
@@ -95,6 +97,48 @@ def interpreter() -> dict[str, str]:
     }
 
 
+DESCRIBE = (
+    "import json, platform, sysconfig\n"
+    "try:\n    import ensurepip, venv\n    ok = True\nexcept ImportError:\n    ok = False\n"
+    "soabi = (sysconfig.get_config_var('SOABI') or '').split('-')\n"
+    "abi = 'cp' + soabi[1] if len(soabi) > 1 and soabi[0] == 'cpython' else ''\n"
+    "print(json.dumps({'version': platform.python_version(), 'abi': abi, 'venv': ok}))\n"
+)
+
+
+def pythons(asked: str) -> list[Any]:
+    """Each Python here (python3 first, then python3.N, pyenv's versions, and ``asked``):
+    its version, ABI and whether it makes virtualenvs. Broken ones are left out."""
+    home = os.path.expanduser("~")
+    found = ["python3"]
+    for pattern in ("/usr/bin/python3.*", "/usr/local/bin/python3.*"):
+        found += sorted(p for p in glob.glob(pattern) if p[-1].isdigit())
+    found += sorted(glob.glob(os.path.join(home, ".pyenv", "versions", "*", "bin", "python3")))
+    if asked and asked not in found:
+        found.append(asked)
+    out, seen = [], set()
+    for path in found:
+        where = shutil.which(os.path.expanduser(path))
+        real = os.path.realpath(where) if where else path
+        if real in seen:  # /usr/bin/python3.11 is python3 again
+            continue
+        seen.add(real)
+        try:
+            argv = [os.path.expanduser(path), "-c", DESCRIBE]
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
+            if done.returncode == 0:
+                out.append({"path": path, **json.loads(done.stdout)})
+        except (OSError, ValueError, subprocess.SubprocessError):
+            continue
+    return out
+
+
+def pyenv() -> str:
+    """The pyenv command, if there is one (on PATH, or the installer's ~/.pyenv/bin/pyenv)."""
+    mine = os.path.expanduser("~/.pyenv/bin/pyenv")
+    return shutil.which("pyenv") or (mine if os.access(mine, os.X_OK) else "")
+
+
 releases = [r for r in map(release, sorted(glob.glob(os.path.join(root, "releases", "*")))) if r]
 current = os.path.realpath(os.path.join(root, "current"))
 venvs = [
@@ -107,6 +151,8 @@ print(
             "user": os.environ.get("USER") or os.environ.get("LOGNAME") or "",
             "python": platform.python_version(),
             **interpreter(),
+            "pythons": pythons(asked),
+            "pyenv": pyenv(),
             "supervisor": supervisor(),
             "commands": {
                 c: bool(shutil.which(c, path=SEARCH)) for c in ("nginx", "rsync", "curl", "sudo")

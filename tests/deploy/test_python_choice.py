@@ -1,0 +1,155 @@
+"""The Python a project needs, on real instances: a Django 6 project (its pins need Python
+>= 3.12; Debian 12 has 3.11.2) is launched on a debian-13 instance chosen for it and served;
+on a debian-12 server the same project is refused before anything is shipped, with what it
+needs, what the server has and the fixes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pocketcloud.host import images as host_images
+from tests.plugin.hosting import User, deploy, get, wait_for
+
+pytestmark = [pytest.mark.live, pytest.mark.needs_root]
+SETTINGS = """\
+SECRET_KEY = "dev-only"
+DEBUG = True
+ALLOWED_HOSTS: list[str] = []
+INSTALLED_APPS = ["django.contrib.staticfiles"]
+ROOT_URLCONF = "six.urls"
+WSGI_APPLICATION = "six.wsgi.application"
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}}
+STATIC_URL = "/static/"
+"""
+URLS = """\
+import sys
+
+import django
+from django.http import HttpResponse
+from django.urls import path
+
+
+def home(request):
+    return HttpResponse(
+        f"Hello from Django {django.get_version()} on Python {sys.version.split()[0]}"
+    )
+
+
+urlpatterns = [path("", home)]
+"""
+MANAGE = """\
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "six.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+"""
+WSGI = """\
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "six.settings")
+application = get_wsgi_application()
+"""
+
+
+@pytest.fixture(scope="module")
+def debian_13() -> host_images.Image:
+    """The debian-13 image in the machine's cache, built once if missing (about a minute)."""
+    return host_images.build_image(host_images.cache_dir(), "debian-13")
+
+
+@pytest.fixture(scope="module")
+def django6(user: User) -> Path:
+    """A stock-layout Django 6 project, requirements pinned as ``pip freeze`` would: nothing
+    says which Python it needs but its pins (Django 6 requires Python >= 3.12)."""
+    root = user.home / "six"
+    (root / "six").mkdir(parents=True)
+    files = {"manage.py": MANAGE, "six/__init__.py": "", "six/settings.py": SETTINGS,
+             "six/urls.py": URLS, "six/wsgi.py": WSGI,
+             "requirements.txt": "asgiref==3.11.0\nDjango==6.0.1\nsqlparse==0.5.5\n"}  # fmt: skip
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return root
+
+
+def test_launched_on_the_image_its_pins_need(
+    user: User, django6: Path, debian_13: host_images.Image
+) -> None:
+    """deploy passes debian-12 over (Django 6.0.1 requires Python >=3.12), launches from
+    debian-13, and serves the site from a venv of its Python 3.13."""
+    out = deploy(user, django6, "--app", "six")
+    assert "not debian-12: django 6.0.1 requires python >=3.12" in out.lower(), out
+    assert "a new instance from debian-13 (Python 3.13." in out, out
+    rec = user.record("six")
+    body = wait_for(rec["host"], rec["host"], "Hello from Django 6.0.1")
+    assert "on Python 3.13." in body
+    user.run("destroy", "--app", "six", "--yes")
+
+
+def test_refused_on_a_debian_12_server(user: User, django6: Path) -> None:
+    """With debian-12 chosen by hand, the deploy stops before shipping anything, in one
+    message: the need, what the server has, and the fixes (debian-13 first)."""
+    out = user.fails("deploy", django6, "--profile", "pocketcloud-test", "--app", "old",
+                     "--image-name", "debian-12")  # fmt: skip
+    message = " ".join(out.split())
+    assert (
+        "the project needs any python 3; on the server: python3: django 6.0.1 requires "
+        "python >=3.12"
+    ) in message.lower(), out
+    assert "Fix: a new instance from debian-13 (pocketcloud deploy --image-name debian-13)" in (
+        message
+    ), out
+    assert user.ssh("old", "ls /srv/app 2>/dev/null; true") == ""  # nothing shipped
+    user.run("destroy", "--app", "old", "--yes")
+
+
+FREEZE = Path(__file__).parent / "data" / "wagtail-freeze.txt"
+
+
+@pytest.fixture(scope="module")
+def wagtail_site(user: User) -> Path:
+    """The issue's project: ``wagtail start``, its requirements written by ``pip freeze`` as
+    the seed does (the freeze, taken once on Python 3.11.7, is kept in tests/deploy/data so
+    a new release cannot change the test; it pins soupsieve 4.1.4, which needs Python
+    >= 3.11.5)."""
+    venv = user.home / "wagtail-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-r", str(FREEZE)], check=True, env={**os.environ, **user.env})
+    root = user.home / "wagsite"
+    root.mkdir()
+    subprocess.run([str(venv / "bin" / "wagtail"), "start", "wagsite", str(root)], check=True,
+                   capture_output=True)  # fmt: skip
+    freeze = subprocess.run([str(venv / "bin" / "pip"), "freeze"], capture_output=True,
+                            text=True, check=True).stdout  # fmt: skip
+    (root / "requirements.txt").write_text(freeze)
+    return root
+
+
+def test_wagtail_with_pip_freeze_requirements(
+    user: User, wagtail_site: Path, debian_13: host_images.Image
+) -> None:
+    """Debian 12's Python 3.11.2 cannot install soupsieve 4.1.4: the deploy launches from
+    debian-13 and the site serves its home page, the admin's login and its static files."""
+    out = deploy(user, wagtail_site, "--app", "wagsite")
+    assert "not debian-12: soupsieve 4.1.4 requires python >=3.11.5" in out.lower(), out
+    rec = user.record("wagsite")
+    home = wait_for(rec["host"], rec["host"], "Wagtail")
+    assert "Welcome to your new Wagtail site" in home
+    status, login = get(rec["host"], rec["host"], "/admin/login/")
+    assert status == 200
+    assert 'name="password"' in login
+    status, css = get(rec["host"], rec["host"], "/static/wagtailadmin/css/core.css")
+    assert status == 200
+    assert "{" in css
+    user.run("destroy", "--app", "wagsite", "--yes")
