@@ -308,7 +308,7 @@ def choose_python(
         return refusal(project, mode, python.target(facts.glibc, facts.machine))
 
     if opts.python != DEFAULT_PYTHON:
-        asked = [p for p in found if p.path == asked_python(opts.python)]
+        asked = [p for p in found if p.asked]
         if not asked:
             have = ", ".join(f"{p.path} ({p.version})" for p in found) or "none"
             raise pythons.PythonError(f"--python {opts.python}: not on the server (it has {have})")

@@ -134,6 +134,12 @@ def _pythons(data: dict[str, Any]) -> tuple[Interpreter, ...]:
     if listed is None:
         return (Interpreter("python3", str(data["python"]), str(data.get("abi", ""))),)
     return tuple(
-        Interpreter(str(p["path"]), str(p["version"]), str(p.get("abi", "")), bool(p["venv"]))
+        Interpreter(
+            str(p["path"]),
+            str(p["version"]),
+            str(p.get("abi", "")),
+            bool(p["venv"]),
+            bool(p.get("asked", False)),
+        )
         for p in listed
     )

@@ -59,10 +59,12 @@ class Need:
 class Interpreter:
     """One Python on the server, as the probe found it."""
 
-    path: str  # what runs it: python3, /usr/bin/python3.13, ~/.pyenv/versions/…/bin/python
+    path: str  # what runs it: python3, /usr/bin/python3.13, /home/admin/.pyenv/versions/…
     version: str
     abi: str
     venv: bool = True
+    #: it is the interpreter ``--python`` named
+    asked: bool = False
 
     def target(self, glibc: str, machine: str) -> Target:
         return Target(self.version, self.abi, glibc, machine or "x86_64")

@@ -108,29 +108,37 @@ DESCRIBE = (
 
 def pythons(asked: str) -> list[Any]:
     """Each Python here (python3 first, then python3.N, pyenv's versions, and ``asked``):
-    its version, ABI and whether it makes virtualenvs. Broken ones are left out."""
+    the path that runs it (``~`` expanded), its version, ABI, whether it makes virtualenvs,
+    and whether it is the one ``asked`` for. Broken ones are left out; one interpreter
+    reached by two names (python3, /usr/bin/python3.11) is listed once."""
     home = os.path.expanduser("~")
     found = ["python3"]
     for pattern in ("/usr/bin/python3.*", "/usr/local/bin/python3.*"):
         found += sorted(p for p in glob.glob(pattern) if p[-1].isdigit())
     found += sorted(glob.glob(os.path.join(home, ".pyenv", "versions", "*", "bin", "python3")))
-    if asked and asked not in found:
-        found.append(asked)
+    if asked:
+        found.append(os.path.expanduser(asked))
+    wanted = real_path(os.path.expanduser(asked)) if asked else None
     out, seen = [], set()
     for path in found:
-        where = shutil.which(os.path.expanduser(path))
-        real = os.path.realpath(where) if where else path
-        if real in seen:  # /usr/bin/python3.11 is python3 again
+        real = real_path(path)
+        if real in seen:
             continue
         seen.add(real)
         try:
-            argv = [os.path.expanduser(path), "-c", DESCRIBE]
+            argv = [path, "-c", DESCRIBE]
             done = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
             if done.returncode == 0:
-                out.append({"path": path, **json.loads(done.stdout)})
+                out.append({"path": path, "asked": real == wanted, **json.loads(done.stdout)})
         except (OSError, ValueError, subprocess.SubprocessError):
             continue
     return out
+
+
+def real_path(command: str) -> str:
+    """The file a command or path runs (symlinks resolved), or the name if none does."""
+    where = shutil.which(command)
+    return os.path.realpath(where) if where else command
 
 
 def pyenv() -> str:
