@@ -101,7 +101,7 @@ SWITCH = [
     "check the site through nginx",
     "point current at the release",
 ]
-WHEELHOUSE = "build the wheelhouse for the server's Python (cached)"
+WHEELHOUSE = "build the wheelhouse for the Python on the server (cached)"
 BUILD = [
     "record the release",
     "production settings module",

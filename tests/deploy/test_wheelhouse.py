@@ -147,6 +147,15 @@ class TestAgainstTheIndex:
         assert refusal(DEBIAN_12, reqs, []) == "soupsieve 4.1.4 requires Python >=3.11.5"
         assert refusal(DEBIAN_13, reqs, []) is None
 
+    def test_other_failures_are_not_the_pythons(self, tmp_path: Path) -> None:
+        """A requirement that names a missing folder is no reason to pass an interpreter
+        over: the wheelhouse step reports it with uv's whole output."""
+        (tmp_path / "requirements.txt").write_text("./no-such-folder\n")
+        assert refusal(DEBIAN_12, [tmp_path / "requirements.txt"], []) is None
+        resolving = r"resolving the requirements for Python 3\.11\.2"
+        with pytest.raises(WheelhouseError, match=resolving):
+            build(DEBIAN_12, [tmp_path / "requirements.txt"], [], tmp_path / "wh")
+
     def test_wheels_for_another_minor(self, tmp_path: Path) -> None:
         """For a Python 3.13 server the compiled wheel is cp313's (not this machine's
         cp311), markers are judged for 3.13 (tomli is only for < 3.11), and every file

@@ -126,7 +126,7 @@ def _prepare(want: Wanted, facts: ServerFacts) -> list[Step]:
     fresh = want.release.requirements not in facts.venvs
     if fresh and want.build_wheels:  # first: a requirement that cannot fit changes nothing
         marker = f"{want.wheelhouse}/.complete"
-        title = "build the wheelhouse for the server's Python (cached)"
+        title = "build the wheelhouse for the Python on the server (cached)"
         steps.append(Local(title, want.build_wheels, marker))
     missing = [p for p in facts.missing_packages() if gunicorn or p != "nginx"]
     if missing:

@@ -140,8 +140,10 @@ def why_unresolvable(output: str) -> str | None:
 
 
 def refusal(target: Target, requirements: Sequence[Path], extra: Sequence[str]) -> str | None:
-    """Why the requirements cannot be installed on ``target`` (uv's resolution, nothing
-    downloaded but the index's metadata), or None when they can."""
+    """Why the requirements cannot be installed on ``target`` because of its Python (uv's
+    resolution, nothing downloaded but the index's metadata), or None. A failure that is
+    not about the Python (a missing package or folder) is left to the wheelhouse step,
+    which shows it whole."""
     settings = pip_settings(sys.executable)
     with tempfile.TemporaryDirectory(prefix="pocketcloud-resolve-") as scratch:
         wanted, pins = Path(scratch) / WANTED, Path(scratch) / PINS
@@ -149,9 +151,7 @@ def refusal(target: Target, requirements: Sequence[Path], extra: Sequence[str]) 
         argv = compile_command(target, wanted, pins, uv_index_args(settings))
         done = subprocess.run(argv, env=uv_env(settings), capture_output=True, text=True,
                               check=False)  # fmt: skip
-    if done.returncode == 0:
-        return None
-    return why_unresolvable(done.stderr + done.stdout) or done.stderr.strip().splitlines()[0]
+    return None if done.returncode == 0 else why_unresolvable(done.stderr + done.stdout)
 
 
 def wanted_file(requirements: Sequence[Path], extra: Sequence[str]) -> str:
