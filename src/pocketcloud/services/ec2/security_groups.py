@@ -10,7 +10,15 @@ from pocketcloud import ids
 from pocketcloud.errors import ClientError, InvalidParameterValue
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.ec2 import filters, network, tags
-from pocketcloud.services.ec2.sg_rules import Peer, Permission, Rule, authorize, revoke, rules_of
+from pocketcloud.services.ec2.sg_rules import (
+    Peer,
+    Permission,
+    Rule,
+    allow_all_egress,
+    authorize,
+    revoke,
+    rules_of,
+)
 
 GROUP_FILTERS = (
     "group-id",
@@ -111,10 +119,8 @@ def create_security_group(
         group_id = ids.ec2_id("sg")
         _insert(cloud, group_id, name, description, vpc_id)
         tags.apply(cloud, group_id, group_tags)
-        egress = authorize(
-            cloud, group_id, True, [Permission("-1", -1, -1, (Peer(cidr_ipv4="0.0.0.0/0"),))], {}
-        )
-        return SecurityGroup(group_id, name, description, vpc_id, tuple(egress), group_tags)
+        egress = allow_all_egress(cloud, group_id)
+        return SecurityGroup(group_id, name, description, vpc_id, (egress,), group_tags)
 
 
 def _check_id(group_id: str) -> None:

@@ -223,6 +223,14 @@ def authorize(
     return [replace(r, tags=dict(rule_tags)) for r in new]
 
 
+def allow_all_egress(cloud: Cloud, group_id: str) -> Rule:
+    """The rule a new group starts with: all traffic out to 0.0.0.0/0 (call inside the
+    creating transaction; the group has no rules yet, so none can be a duplicate)."""
+    rule = Rule(ids.ec2_id("sgr"), group_id, True, "-1", -1, -1, Peer(cidr_ipv4="0.0.0.0/0"))
+    _insert(cloud, rule)
+    return rule
+
+
 def _require_group(cloud: Cloud, group_id: str | None) -> None:
     if group_id and not cloud.store.one(
         "SELECT 1 FROM security_groups WHERE group_id = ?", (group_id,)
