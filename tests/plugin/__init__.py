@@ -18,6 +18,8 @@ cache; everything else is pure), ``needs_root`` (skipped unless run as root) and
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 
@@ -39,3 +41,26 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip a ``needs_root`` test unless this process runs as root."""
     if item.get_closest_marker("needs_root") is not None and os.geteuid() != 0:
         pytest.skip("needs root")
+
+
+#: how much of the test cloud's server log a failed test's report carries
+LOG_TAIL_LINES = 80
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[Any, Any, None]:
+    """A live test that fails shows the end of its cloud's server log (the reconciler's
+    errors are there, and the log is gone once the cloud is removed)."""
+    del call
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    for name in sorted(CLOUD_FIXTURES & set(funcargs)):
+        log = getattr(funcargs[name], "log", None)
+        if log is not None and log.is_file():
+            tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+            report.sections.append((f"{name}'s server log (last lines)", "\n".join(tail)))
