@@ -7,8 +7,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := openssh-client rsync git debootstrap debian-archive-keyring gpgv uidmap iproute2 procps nftables
-# only the tests need a browser (the web console's, headless)
-TEST_APT_PACKAGES := chromium wrk
+# only the tests need a browser (the web console's, headless), wrk (bench smoke runs) and a
+# compiler with the Python headers (a wheelhouse test builds a C extension here)
+TEST_APT_PACKAGES := chromium wrk gcc python3-dev
 export POCKETCLOUD_HOME ?= /var/lib/pocketcloud
 export POCKETCLOUD_IMAGE_CACHE ?= /var/cache/pocketcloud/images
 

@@ -62,6 +62,11 @@ application = get_wsgi_application()
 """
 
 
+#: Django 6 needs Python >= 3.12; MarkupSafe 1.1.1 has no wheel for 3.13 (an sdist with a
+#: C extension: built here it would be a cp311 wheel, so the server builds it)
+REQUIREMENTS = "asgiref==3.11.0\nDjango==6.0.1\nMarkupSafe==1.1.1\nsqlparse==0.5.5\n"
+
+
 @pytest.fixture(scope="module")
 def debian_13() -> host_images.Image:
     """The debian-13 image in the machine's cache, built once if missing (about a minute)."""
@@ -76,7 +81,7 @@ def django6(user: User) -> Path:
     (root / "six").mkdir(parents=True)
     files = {"manage.py": MANAGE, "six/__init__.py": "", "six/settings.py": SETTINGS,
              "six/urls.py": URLS, "six/wsgi.py": WSGI,
-             "requirements.txt": "asgiref==3.11.0\nDjango==6.0.1\nsqlparse==0.5.5\n"}  # fmt: skip
+             "requirements.txt": REQUIREMENTS}  # fmt: skip
     for name, text in files.items():
         (root / name).write_text(text)
     return root
@@ -86,13 +91,17 @@ def test_launched_on_the_image_its_pins_need(
     user: User, django6: Path, debian_13: host_images.Image
 ) -> None:
     """deploy passes debian-12 over (Django 6.0.1 requires Python >=3.12), launches from
-    debian-13, and serves the site from a venv of its Python 3.13."""
+    debian-13, and serves the site from a venv of its Python 3.13; MarkupSafe, which has
+    no wheel for it, is shipped as its sdist and built by the server's pip."""
     out = deploy(user, django6, "--app", "six")
     assert "not debian-12: django 6.0.1 requires python >=3.12" in out.lower(), out
     assert "a new instance from debian-13 (Python 3.13." in out, out
     rec = user.record("six")
     body = wait_for(rec["host"], rec["host"], "Hello from Django 6.0.1")
     assert "on Python 3.13." in body
+    assert "MarkupSafe-1.1.1.tar.gz" in user.ssh("six", "ls /srv/app/six/wheels").split()
+    built = "/srv/app/six/venvs/*/bin/python -c 'import markupsafe; print(markupsafe.__version__)'"
+    assert user.ssh("six", built).strip() == "1.1.1"
     user.run("destroy", "--app", "six", "--yes")
 
 

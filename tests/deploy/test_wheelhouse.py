@@ -5,6 +5,7 @@ resolution against this machine's package index for a server one patch release b
 from __future__ import annotations
 
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from pocketcloud.deploy.wheelhouse import (
     Target,
     WheelhouseError,
     build,
+    build_requirements,
     command,
     download_command,
     refusal,
@@ -107,6 +109,33 @@ class TestCommands:
         assert wanted_file([Path("/p/r.txt")], ["gunicorn"]) == "-r /p/r.txt\ngunicorn\n"
 
 
+class TestBuildRequirements:
+    """What an sdist's build needs, read from the archive."""
+
+    def make(self, tmp_path: Path, pyproject: str | None) -> Path:
+        """An sdist ``demo-1.0.tar.gz`` with a setup.py and, if given, a pyproject.toml."""
+        top = tmp_path / "demo-1.0"
+        top.mkdir()
+        (top / "setup.py").write_text("from setuptools import setup\nsetup()\n")
+        if pyproject is not None:
+            (top / "pyproject.toml").write_text(pyproject)
+        sdist = tmp_path / "demo-1.0.tar.gz"
+        with tarfile.open(sdist, "w:gz") as archive:
+            archive.add(top, arcname="demo-1.0")
+        return sdist
+
+    def test_build_system_requires(self, tmp_path: Path) -> None:
+        """pyproject.toml's build-system.requires, as written."""
+        text = '[build-system]\nrequires = ["setuptools>=64", "setuptools_scm>=8"]\n'
+        assert build_requirements(self.make(tmp_path, text)) == [
+            "setuptools>=64", "setuptools_scm>=8",
+        ]  # fmt: skip
+
+    def test_without_pyproject_setuptools_and_wheel(self, tmp_path: Path) -> None:
+        """No pyproject.toml (or no build-system in it): what pip itself builds with."""
+        assert build_requirements(self.make(tmp_path, None)) == ["setuptools>=40.8.0", "wheel"]
+
+
 class TestWhy:
     def test_requires_python_in_one_line(self) -> None:
         """uv's explanation becomes: package, version, what it requires, what the server has."""
@@ -155,6 +184,19 @@ class TestAgainstTheIndex:
         resolving = r"resolving the requirements for Python 3\.11\.2"
         with pytest.raises(WheelhouseError, match=resolving):
             build(DEBIAN_12, [tmp_path / "requirements.txt"], [], tmp_path / "wh")
+
+    def test_compiled_sdist_is_left_to_the_server(self, tmp_path: Path) -> None:
+        """MarkupSafe 1.1.1 has no wheel for Python 3.13: built here it is a cp311 wheel,
+        which Debian 13 cannot install, so its sdist is shipped with setuptools and wheel
+        (its build needs) for the server's pip to build, and nothing unfit is left."""
+        (tmp_path / "requirements.txt").write_text("MarkupSafe==1.1.1\n")
+        build(DEBIAN_13, [tmp_path / "requirements.txt"], [], tmp_path / "wh")
+        files = sorted(p.name for p in (tmp_path / "wh").iterdir() if p.suffix != ".txt")
+        assert [f.lower() for f in files if f.endswith(".tar.gz")] == ["markupsafe-1.1.1.tar.gz"]
+        wheels = [f for f in files if f.endswith(".whl")]
+        assert {"setuptools", "wheel"} <= {w.split("-")[0] for w in wheels}
+        assert not any(w.lower().startswith("markupsafe") for w in wheels)
+        assert all(DEBIAN_13.fits(w) for w in wheels)
 
     def test_wheels_for_another_minor(self, tmp_path: Path) -> None:
         """For a Python 3.13 server the compiled wheel is cp313's (not this machine's

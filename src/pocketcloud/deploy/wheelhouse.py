@@ -9,8 +9,10 @@ standard tools, each line echoed:
    it evaluates markers for the interpreter it runs in, whatever ``--python-version`` says).
 2. ``pip download --no-deps``: each pinned release as the wheel that fits the server's tags
    (Python version, implementation, ABI, glibc and machine), else as its sdist.
-3. ``pip wheel --no-deps``: an sdist built here, kept only when the wheel fits the server
-   (a pure-Python one always does).
+3. ``pip wheel --no-deps``: an sdist built here, kept when the wheel fits the server (a
+   pure-Python one always does); otherwise the sdist is shipped with the wheels its build
+   needs, and the server's pip builds it for its own interpreter (a compiled extension
+   needs a compiler and the Python headers there).
 
 A pin that nothing fits stops the deploy before anything is shipped, with one line naming
 the package, the version, what it requires and what the server has. Package sources are
@@ -20,11 +22,15 @@ this machine's pip configuration (:mod:`.pipconfig`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import shlex
 import subprocess
 import sys
+import tarfile
 import tempfile
+import tomllib
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +45,8 @@ UV_GLIBC = range(17, 41)
 #: the tags older manylinux names stand for (PEP 600)
 LEGACY = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
 PINS = "pins.txt"
+#: what pip builds a project without a pyproject.toml with
+LEGACY_BUILD = ("setuptools>=40.8.0", "wheel")
 WANTED = "wanted.in"
 
 
@@ -184,17 +192,71 @@ def build(target: Target, requirements: Sequence[Path], extra: Sequence[str], ou
     if _run(download_command(target, pins, out), env).returncode:
         raise WheelhouseError(f"downloading the pinned releases for {target.describe()} failed")
     for sdist in sdists(out):
-        before = {p.name for p in out.glob("*.whl")}
-        if _run(build_command(sdist, out), env).returncode:
-            raise WheelhouseError(f"{sdist.name} has no wheel and did not build here")
-        made = sorted({p.name for p in out.glob("*.whl")} - before)
-        unfit = [name for name in made if not target.fits(name)]
-        if unfit:
-            raise WheelhouseError(
-                f"{sdist.name} has no wheel for {target.describe()} and builds only "
-                f"{', '.join(unfit)} here, which the server cannot install"
-            )
+        _build_here_or_there(target, sdist, out, env)
+
+
+def _build_here_or_there(target: Target, sdist: Path, out: Path, env: dict[str, str]) -> None:
+    """Build ``sdist`` here; keep the wheel if it fits the server. Otherwise (a compiled
+    extension built for this machine's Python) ship the sdist with the wheels its build
+    needs, for the server's pip to build it there, for its own interpreter."""
+    before = {p.name for p in out.glob("*.whl")}
+    if _run(build_command(sdist, out), env).returncode:
+        raise WheelhouseError(f"{sdist.name} has no wheel and did not build here")
+    made = sorted({p.name for p in out.glob("*.whl")} - before)
+    unfit = [name for name in made if not target.fits(name)]
+    if not unfit:
         sdist.unlink()
+        return
+    for name in unfit:
+        (out / name).unlink()
+    print(f"{sdist.name}: the wheel built here is for this machine's Python, not "
+          f"{target.describe()}; the server builds it", flush=True)  # fmt: skip
+    needs = build_requirements(sdist)
+    if _run(build_deps_command(target, needs, out), env).returncode:
+        raise WheelhouseError(
+            f"{sdist.name} has no wheel for {target.describe()}, and the wheels its build "
+            f"needs ({', '.join(needs)}) could not be fetched for it"
+        )
+
+
+def build_requirements(sdist: Path) -> list[str]:
+    """What building ``sdist`` needs: its pyproject.toml's ``build-system.requires``, or
+    setuptools and wheel for a project without one (pip's own default)."""
+    text = _member_text(sdist, "pyproject.toml")
+    if text:
+        with contextlib.suppress(tomllib.TOMLDecodeError):
+            requires = tomllib.loads(text).get("build-system", {}).get("requires")
+            if isinstance(requires, list) and all(isinstance(r, str) for r in requires):
+                return requires
+    return list(LEGACY_BUILD)
+
+
+def _member_text(sdist: Path, name: str) -> str:
+    """The text of ``<top folder>/<name>`` in an sdist archive, or "" if there is none."""
+    try:
+        if sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(sdist) as archive:
+                found = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(name)]
+                return archive.read(found[0]).decode() if found else ""
+        with tarfile.open(sdist) as archive:
+            members = [m for m in archive.getmembers() if m.name.count("/") == 1]
+            member = next((m for m in members if m.name.endswith("/" + name)), None)
+            data = archive.extractfile(member) if member else None
+            return data.read().decode() if data else ""
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, UnicodeDecodeError):
+        return ""
+
+
+def build_deps_command(target: Target, needs: Sequence[str], out: Path) -> list[str]:
+    """``pip download --only-binary=:all:``: a build's requirements, with their
+    dependencies, as wheels for the server's interpreter."""
+    platforms = [word for tag in target.platforms() for word in ("--platform", tag)]
+    return [
+        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+        "--only-binary=:all:", "--python-version", target.version,
+        "--implementation", target.implementation, "--abi", target.abi, "--abi", "abi3",
+        "--abi", "none", *platforms, "-d", str(out), *needs,
+    ]  # fmt: skip
 
 
 def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
