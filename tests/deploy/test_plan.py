@@ -512,6 +512,15 @@ class TestRollback:
             "pocketcloud-init", [f"gunicorn-shop-{R3}"]
         )
 
+    def test_served_under_its_own_names(self) -> None:
+        """nginx answers for the names the release was deployed with, which its own
+        settings' ALLOWED_HOSTS hold, not for names added since."""
+        old = replace(release(R1, requirements="q1"), names=("old.example",))
+        plan = rollback(LAYOUT, serving(old, release(R2)), None, ("new.example",))
+        assert remote(plan, "nginx site for the release").stdin == site(
+            LAYOUT, R1, ("old.example",)
+        )
+
     def test_explicit_target_and_nothing_pruned(self) -> None:
         """An explicit target is served with its own venv; no release is pruned."""
         plan = rollback(LAYOUT, serving(*self.RELS), R1, NAMES)

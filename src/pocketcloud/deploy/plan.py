@@ -75,11 +75,13 @@ def deploy(want: Wanted, facts: ServerFacts) -> Plan:
 def rollback(
     layout: Layout, facts: ServerFacts, target: str | None, names: tuple[str, ...]
 ) -> Plan:
-    """Serve an earlier release again without rebuilding it (its venv must still exist)."""
+    """Serve an earlier release again without rebuilding it (its venv must still exist),
+    under the names it was deployed with (its own settings' ALLOWED_HOSTS; ``names`` for a
+    release that recorded none)."""
     release = _rollback_target(facts, target)
     if release.requirements not in facts.venvs:
         raise PlanError(f"release {release.release_id}'s virtualenv was pruned; deploy instead")
-    start, undo = _start(layout, facts, release, names, release.workers)
+    start, undo = _start(layout, facts, release, release.names or names, release.workers)
     retire = _retire(layout, facts, release, keep=len(facts.releases))
     return Plan(steps=(*start, *retire), undo=undo, commit=len(start))
 
