@@ -120,15 +120,21 @@ def compile_command(target: Target, wanted: Path, pins: Path, index: list[str]) 
     ]  # fmt: skip
 
 
-def download_command(target: Target, pins: Path, wheelhouse: Path) -> list[str]:
-    """``pip download --no-deps``: each pin as the wheel fitting the server, else its sdist."""
+def _pip_download(target: Target, mode: str, *args: str) -> list[str]:
+    """``pip download <mode>`` for the server's interpreter: its version, implementation,
+    ABIs and every platform tag it accepts, then ``args``."""
     platforms = [word for tag in target.platforms() for word in ("--platform", tag)]
     return [
         sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-        "--no-deps", "--python-version", target.version,
+        mode, "--python-version", target.version,
         "--implementation", target.implementation, "--abi", target.abi, "--abi", "abi3",
-        "--abi", "none", *platforms, "-d", str(wheelhouse), "-r", str(pins),
+        "--abi", "none", *platforms, *args,
     ]  # fmt: skip
+
+
+def download_command(target: Target, pins: Path, wheelhouse: Path) -> list[str]:
+    """``pip download --no-deps``: each pin as the wheel fitting the server, else its sdist."""
+    return _pip_download(target, "--no-deps", "-d", str(wheelhouse), "-r", str(pins))
 
 
 def build_command(sdist: Path, wheelhouse: Path) -> list[str]:
@@ -250,13 +256,7 @@ def _member_text(sdist: Path, name: str) -> str:
 def build_deps_command(target: Target, needs: Sequence[str], out: Path) -> list[str]:
     """``pip download --only-binary=:all:``: a build's requirements, with their
     dependencies, as wheels for the server's interpreter."""
-    platforms = [word for tag in target.platforms() for word in ("--platform", tag)]
-    return [
-        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-        "--only-binary=:all:", "--python-version", target.version,
-        "--implementation", target.implementation, "--abi", target.abi, "--abi", "abi3",
-        "--abi", "none", *platforms, "-d", str(out), *needs,
-    ]  # fmt: skip
+    return _pip_download(target, "--only-binary=:all:", "-d", str(out), *needs)
 
 
 def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
