@@ -100,3 +100,52 @@ class TestHttpEdge:
             sock.sendall(body)
             response, _ = _read_response(sock, interim.partition(b"\r\n\r\n")[2])
             assert response.endswith(b"</Response>")
+
+    def test_a_call_behind_a_console_page_waits_its_turn(self, server: Server) -> None:
+        """An API call pipelined behind a console page (answered through ASGI) is answered
+        after it, not before: the call answered straight from the parser keeps the order."""
+        with _connect(server) as sock:
+            sock.sendall(_request("GET", "/console/signin") + _request("POST", body=BODY) * 2)
+            page, rest = _read_response(sock, b"")
+            first, rest = _read_response(sock, rest)
+            second, rest = _read_response(sock, rest)
+            assert b"<html" in page.lower() or b"<!doctype" in page.lower()
+            assert first.endswith(b"</Response>")
+            assert second.endswith(b"</Response>")
+            assert rest == b""
+
+    def test_connection_close_is_honoured(self, server: Server) -> None:
+        """An HTTP/1.1 call saying ``Connection: close`` is answered whole, then closed."""
+        with _connect(server) as sock:
+            sock.sendall(_request("POST", body=BODY, extra="Connection: close\r\n"))
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+            assert b"\r\nconnection: close\r\n" in received.lower()
+            assert received.endswith(b"</Response>")
+
+    def test_chunked_body_is_read_whole(self, server: Server) -> None:
+        """A form sent in chunks is decoded whole: the call's action is read from it
+        (an unsigned DescribeKeyPairs: EC2's MissingAuthenticationToken, not InvalidAction)."""
+        head = (
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (BODY[:10], BODY[10:]))
+        with _connect(server) as sock:
+            sock.sendall(head + chunks + b"0\r\n\r\n")
+            response, _ = _read_response(sock, b"")
+            assert b"<Code>MissingAuthenticationToken</Code>" in response
+
+    def test_connection_outlives_a_body_too_large(self, server: Server) -> None:
+        """A body over the limit gets 413 RequestEntityTooLarge, and the connection still
+        answers the next call."""
+        big = BODY + b"&X=" + b"a" * (2 * 1024 * 1024)
+        with _connect(server) as sock:
+            sock.sendall(_request("POST", body=big) + _request("POST", body=BODY))
+            first, rest = _read_response(sock, b"")
+            second, rest = _read_response(sock, rest)
+            assert first.startswith(b"HTTP/1.1 413 ")
+            assert b"<Code>RequestEntityTooLarge</Code>" in first
+            assert b"<Code>MissingAuthenticationToken</Code>" in second

@@ -6,8 +6,11 @@ A request passes one ordered chain::
       → parse (codec) → authorize (IAM) → DryRun → dispatch → serialize
 
 Every failure becomes an AWS-format error from ``pocketcloud.api.errors``;
-nothing else ever reaches the client. Paths under ``/console`` go to the web console
-(``pocketcloud.api.console``), which AWS clients never ask for (they post to ``/``).
+nothing else ever reaches the client. A call comes in one of two ways, both to ``answer``:
+straight from the HTTP parser (``api.http.ApiHttp``, for forms posted to ``/`` — every
+AWS SDK call) or through ASGI (anything else, such as ``Expect: 100-continue``). Paths
+under ``/console`` go to the web console (``pocketcloud.api.console``), which AWS clients
+never ask for (they post to ``/``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 from pocketcloud import ids
 from pocketcloud.api import sigv4
@@ -24,6 +26,7 @@ from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call
 from pocketcloud.api.codec import codec_for
 from pocketcloud.api.errors import render_error
+from pocketcloud.api.form import form_pairs
 from pocketcloud.api.registry import REGISTRIES
 from pocketcloud.errors import ClientError, CloudError, MalformedQueryString, ServerError
 from pocketcloud.services.context import Cloud
@@ -32,6 +35,7 @@ from pocketcloud.services.iam.principals import Principal, by_access_key
 log = logging.getLogger("pocketcloud.api")
 
 MAX_BODY = 1024 * 1024
+MAX_FIELDS = 10000
 VERSIONS = {"2016-11-15": "ec2", "2010-05-08": "iam", "2011-06-15": "sts"}
 CONSOLE = "/console"
 
@@ -53,7 +57,9 @@ class Request:
 
 
 class Api:
-    """The control plane's HTTP API (ASGI 3)."""
+    """The control plane's HTTP API (ASGI 3; ``answer`` for ``ApiHttp``'s direct calls)."""
+
+    max_body = MAX_BODY
 
     def __init__(
         self,
@@ -78,17 +84,46 @@ class Api:
             await self.console()(scope, receive, send)
             return
         body, too_big = await _read_body(receive)
+        query = scope.get("query_string", b"")
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        client = scope.get("client")
+        status, headers, payload = self.answer(
+            scope["method"].encode(), raw_path, query, scope["headers"], body, client, too_big
+        )
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    def answers_directly(self, method: bytes, raw_path: bytes) -> bool:
+        """Whether a request is an AWS query-protocol call (a form posted to ``/``), which
+        ``answer`` takes whole; the console's pages go through ASGI."""
+        return raw_path == b"/" and method == b"POST"
+
+    def answer(
+        self,
+        method: bytes,
+        raw_path: bytes,
+        query: bytes,
+        raw_headers: Sequence[tuple[bytes, bytes]],
+        body: bytes,
+        client: tuple[str, int] | None,
+        too_big: bool = False,
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The status, headers and body answering one API call (never raises)."""
         http = sigv4.HttpRequest(
-            method=scope["method"],
-            path=scope.get("raw_path", scope["path"].encode()).decode("latin-1"),
-            query=scope.get("query_string", b"").decode("latin-1"),
-            headers=_headers(scope),
+            method=method.decode("latin-1"),
+            path=raw_path.decode("latin-1"),
+            query=query.decode("latin-1"),
+            headers=_headers(raw_headers),
             body=body,
         )
-        client = scope.get("client") or ("127.0.0.1", 0)
-        request = Request(http, client[0])
-        status, payload = self.handle(request, too_big)
-        await _respond(send, status, payload, request.request_id)
+        request = Request(http, client[0] if client else "127.0.0.1")
+        status, payload = self.handle(request, too_big or len(body) > self.max_body)
+        headers = [
+            (b"content-type", b"text/xml"),
+            (b"content-length", str(len(payload)).encode()),
+            (b"x-amzn-requestid", request.request_id.encode()),
+        ]
+        return status, headers, payload
 
     def warm(self) -> None:
         """Load every service's model and codec now rather than on its first request."""
@@ -237,9 +272,7 @@ def _decode_form(http: sigv4.HttpRequest) -> dict[str, str]:
         for source in (http.query, _form_body(http)):
             if not source:
                 continue
-            for key, value in parse_qsl(
-                source, keep_blank_values=True, errors="strict", max_num_fields=10000
-            ):
+            for key, value in form_pairs(source, MAX_FIELDS):
                 form.setdefault(key, value)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedQueryString(f"The request could not be decoded: {exc}") from exc
@@ -253,9 +286,9 @@ def _form_body(http: sigv4.HttpRequest) -> str:
     return http.body.decode("utf-8")
 
 
-def _headers(scope: Scope) -> dict[str, str]:
+def _headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
     headers: dict[str, str] = {}
-    for raw_name, raw_value in scope.get("headers", []):
+    for raw_name, raw_value in raw:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
         headers[name] = f"{headers[name]},{value}" if name in headers else value
@@ -279,18 +312,3 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
         if not message.get("more_body", False):
             break
     return b"".join(chunks), too_big
-
-
-async def _respond(send: Send, status: int, payload: bytes, request_id: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/xml"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"x-amzn-requestid", request_id.encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})

@@ -11,10 +11,11 @@ flow control, timeouts); ``100 Continue`` is never held back.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import httptools
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 _FINAL_STATUS = b"HTTP/1.1 "
 _INTERIM_STATUS = b"HTTP/1.1 1"
@@ -76,3 +77,121 @@ def _flushing(held: HeldHead, on_response: Callable[[], None]) -> Callable[[], N
         on_response()
 
     return finished
+
+
+@runtime_checkable
+class DirectApp(Protocol):
+    """An ASGI app that can also answer some whole requests synchronously (``Api``)."""
+
+    #: bodies past this size are not kept: ``answer`` is told ``too_big``
+    max_body: int
+
+    def answers_directly(self, method: bytes, raw_path: bytes) -> bool:
+        """Whether ``answer`` takes this request, once its whole body is in."""
+
+    def answer(
+        self,
+        method: bytes,
+        raw_path: bytes,
+        query: bytes,
+        raw_headers: Sequence[tuple[bytes, bytes]],
+        body: bytes,
+        client: tuple[str, int] | None,
+        too_big: bool = False,
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Status, headers and body for the request; never raises."""
+
+
+class ApiHttp(OneWriteHttp):
+    """The API's protocol: AWS calls are answered straight from the parser, no ASGI cycle.
+
+    An AWS query-protocol call is a small form posted to ``/``; the API answers it
+    synchronously anyway. uvicorn would still make an ASGI scope, a task, an event and
+    four message dicts for it — a third of what a Describe costs on the server
+    (bench/api.py). Requests the app's ``answers_directly`` takes, with no ``Expect``,
+    no upgrade and no earlier response still being written, are collected here and
+    answered with ``answer`` in one write; everything else (the console) takes uvicorn's
+    ASGI path. Keep-alive, pipelining and HTTP/1.0 behave as uvicorn's own.
+    """
+
+    _answerer: DirectApp | None = None
+    _direct: list[bytes] | None = None
+    _direct_size = 0
+    _direct_method = b""
+    _direct_url: Any = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._answerer = self.app if isinstance(self.app, DirectApp) else None
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._direct = None
+
+    def on_headers_complete(self) -> None:
+        if self._can_answer_directly():
+            return
+        super().on_headers_complete()
+
+    def _can_answer_directly(self) -> bool:
+        app = self._answerer
+        if app is None or self.expect_100_continue:
+            return False
+        if self.parser.should_upgrade() or self.pipeline:
+            return False
+        if self.cycle is not None and not self.cycle.response_complete:
+            return False  # answered in order: an earlier response is still being written
+        method = self.parser.get_method()
+        url = httptools.parse_url(self.url)
+        if not app.answers_directly(method, url.path):
+            return False
+        self._direct, self._direct_size = [], 0
+        self._direct_method, self._direct_url = method, url
+        return True
+
+    def on_body(self, body: bytes) -> None:
+        if self._direct is None:
+            super().on_body(body)
+            return
+        self._direct_size += len(body)
+        if self._direct_size <= self._limit():  # past it the answer is "too large"
+            self._direct.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._direct is None:
+            super().on_message_complete()
+            return
+        body, self._direct = b"".join(self._direct), None
+        keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
+        self.transport.write(self._response(body, keep_alive))
+        if not keep_alive:
+            self.transport.close()
+            return
+        self.on_response_complete()
+
+    def _limit(self) -> int:
+        return self._answerer.max_body if self._answerer is not None else 0
+
+    def _response(self, body: bytes, keep_alive: bool) -> bytes:
+        url = self._direct_url
+        try:
+            assert self._answerer is not None
+            status, headers, payload = self._answerer.answer(
+                self._direct_method,
+                url.path,
+                url.query or b"",
+                self.headers,
+                body,
+                self.client,
+                self._direct_size > self._limit(),
+            )
+        except Exception:  # the app promises not to raise; if it does, answer as uvicorn would
+            self.logger.exception("Exception in direct answer")
+            status, headers, payload = 500, [(b"content-length", b"0")], b""
+        out = [STATUS_LINE[status]]
+        for name, value in [*self.server_state.default_headers, *headers]:
+            out += [name, b": ", value, b"\r\n"]
+        if not keep_alive:
+            out.append(b"connection: close\r\n")
+        out += [b"\r\n", payload]
+        return b"".join(out)

@@ -157,7 +157,7 @@ def serve(
 
     from pocketcloud.api.app import Api  # noqa: PLC0415
     from pocketcloud.api.ec2.metadata import MetadataServer  # noqa: PLC0415
-    from pocketcloud.api.http import OneWriteHttp  # noqa: PLC0415
+    from pocketcloud.api.http import ApiHttp  # noqa: PLC0415
     from pocketcloud.host.network import GATEWAY  # noqa: PLC0415
     from pocketcloud.reconcile.loop import Reconciler, teardown  # noqa: PLC0415
     from pocketcloud.services.account import open_cloud  # noqa: PLC0415
@@ -190,7 +190,7 @@ def serve(
     )
     config = uvicorn.Config(
         api,
-        http=OneWriteHttp,
+        http=ApiHttp,
         # no proxy sits in front: X-Forwarded-For from 127.0.0.1 must not become the
         # client's address (IAM's aws:SourceIp reads it)
         proxy_headers=False,
