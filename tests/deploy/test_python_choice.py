@@ -5,15 +5,19 @@ needs, what the server has and the fixes."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from pocketcloud.host import images as host_images
+from pocketcloud.host.aptsource import debian_mirror
 from tests.plugin.hosting import User, deploy, get, wait_for
+from tests.plugin.instances import SSH_OPTIONS
 
 pytestmark = [pytest.mark.live, pytest.mark.needs_root]
 SETTINGS = """\
@@ -162,3 +166,82 @@ def test_wagtail_with_pip_freeze_requirements(
     assert status == 200
     assert "{" in css
     user.run("destroy", "--app", "wagsite", "--yes")
+
+
+#: the Python the seed's step installs here, and its source as Debian ships it (the upstream
+#: tarball, signed upstream: the checksum is the one in pyenv's definition of 3.13.5)
+PYENV_PYTHON = "3.13.5"
+CPYTHON_SOURCE = "pool/main/p/python3.13/python3.13_3.13.5.orig.tar.xz"
+CPYTHON_SHA256 = "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640"
+
+
+@pytest.fixture(scope="module")
+def debian_12_build() -> host_images.Image:
+    """Debian 12 (Python 3.11.2) with the compiler and headers pyenv builds Python with."""
+    return host_images.build_image(host_images.cache_dir(), "debian-12-build")
+
+
+@pytest.fixture(scope="module")
+def cpython_source(user: User) -> Path:
+    """CPython 3.13.5's source, fetched once per machine from the host's Debian mirror
+    (python.org is not reachable from here) into the tests' shared download cache."""
+    cache = Path(user.env["XDG_CACHE_HOME"]) / f"Python-{PYENV_PYTHON}.tar.xz"
+    if not cache.is_file() or hashlib.sha256(cache.read_bytes()).hexdigest() != CPYTHON_SHA256:
+        url = f"{debian_mirror().rstrip('/')}/{CPYTHON_SOURCE}"
+        partial = cache.with_suffix(".part")
+        with urllib.request.urlopen(url, timeout=120) as answer:  # noqa: S310 (the mirror)
+            partial.write_bytes(answer.read())
+        assert hashlib.sha256(partial.read_bytes()).hexdigest() == CPYTHON_SHA256, url
+        partial.rename(cache)
+    return cache
+
+
+def pyenv_checkout() -> Path:
+    """This machine's pyenv (a checkout, as the seed's ``git clone`` makes one)."""
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    assert (
+        root / "plugins" / "python-build" / "share" / "python-build" / PYENV_PYTHON
+    ).is_file(), f"no pyenv knowing Python {PYENV_PYTHON} at {root}"
+    return root
+
+
+def install_pyenv(user: User, app: str, source: Path) -> None:
+    """What the seed's reader does on the server before ``pyenv install``: pyenv in
+    ~/.pyenv; its download cache (``~/.pyenv/cache``) holds CPython's source, which
+    pyenv would otherwise fetch from python.org."""
+    rec = user.record(app)
+    ssh = " ".join(["ssh", "-i", rec["key"], *SSH_OPTIONS])
+    where = f"{rec['user']}@{rec['host']}"
+    excluded = ["--exclude=/versions", "--exclude=/cache", "--exclude=/.git", "--exclude=/test",
+                "--exclude=/shims", "--exclude=/version"]  # fmt: skip
+    rsync = ["rsync", "-a", "-e", ssh]
+    subprocess.run([*rsync, *excluded, f"{pyenv_checkout()}/", f"{where}:.pyenv/"], check=True)
+    user.ssh(app, "mkdir -p ~/.pyenv/cache")
+    subprocess.run([*rsync, str(source), f"{where}:.pyenv/cache/"], check=True)
+
+
+def test_the_seeds_pyenv_step(
+    user: User, django6: Path, debian_12_build: host_images.Image, cpython_source: Path
+) -> None:
+    """A project whose .python-version says 3.13.5, on a debian-12 server (Python 3.11.2):
+    refused before shipping, pyenv named as a fix; with pyenv on the server, deploy again
+    runs the seed's ``pyenv install`` there (CPython built from source), makes the venv
+    from that Python and serves the site on it."""
+    (django6 / ".python-version").write_text(f"{PYENV_PYTHON}\n")
+    try:
+        out = user.fails("deploy", django6, "--profile", "pocketcloud-test", "--app", "seed",
+                         "--image-name", "debian-12-build")  # fmt: skip
+        message = " ".join(out.split())
+        assert f"the project needs .python-version {PYENV_PYTHON};" in message, out
+        assert "pyenv on the server (the seed's `pyenv install`)" in message, out
+        install_pyenv(user, "seed", cpython_source)
+        out = deploy(user, django6, "--app", "seed")
+        assert f"pyenv install --skip-existing {PYENV_PYTHON}" in out, out
+        rec = user.record("seed")
+        body = wait_for(rec["host"], rec["host"], "Hello from Django 6.0.1")
+        assert f"on Python {PYENV_PYTHON}" in body
+        venv_python = user.ssh("seed", "readlink -f /srv/app/seed/venvs/*/bin/python")
+        assert f".pyenv/versions/{PYENV_PYTHON}/bin/python3" in venv_python
+    finally:
+        (django6 / ".python-version").unlink()
+        user.run("destroy", "--app", "seed", "--yes")

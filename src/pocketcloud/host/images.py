@@ -79,9 +79,16 @@ class Recipe:
 PACKAGES = ("openssh-server", "sudo", "python3", "python3-venv", "python3-pip", "rsync", "curl",
             "ca-certificates", "iproute2", "procps", "nginx", "iputils-ping", "netcat-openbsd",
             "less")  # fmt: skip
+#: what ``pyenv install`` builds CPython with (the seed's step), and git to fetch pyenv
+BUILD_PACKAGES = ("gcc", "make", "libc6-dev", "pkg-config", "libssl-dev", "zlib1g-dev",
+                  "libffi-dev", "libsqlite3-dev", "libbz2-dev", "liblzma-dev", "libreadline-dev",
+                  "libncurses-dev", "xz-utils", "patch", "git")  # fmt: skip
 RECIPES = {recipe.name: recipe for recipe in [
     Recipe("debian-12", "bookworm", "Debian 12 (bookworm) with sshd, sudo, python3, nginx",
            "admin", PACKAGES),
+    Recipe("debian-12-build", "bookworm",
+           "Debian 12 (bookworm) with sshd, sudo, python3, nginx and a compiler and the headers "
+           "pyenv builds Python with", "admin", PACKAGES + BUILD_PACKAGES),
     Recipe("debian-13", "trixie",
            "Debian 13 (trixie) with sshd, sudo, python3 (3.13), nginx", "admin", PACKAGES),
 ]}  # fmt: skip
