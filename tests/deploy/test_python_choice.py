@@ -205,10 +205,10 @@ def pyenv_checkout() -> Path:
     return root
 
 
-def install_pyenv(user: User, app: str, source: Path) -> None:
+def install_pyenv(user: User, app: str, source: Path | None = None) -> None:
     """What the seed's reader does on the server before ``pyenv install``: pyenv in
-    ~/.pyenv; its download cache (``~/.pyenv/cache``) holds CPython's source, which
-    pyenv would otherwise fetch from python.org."""
+    ~/.pyenv; with ``source``, its download cache (``~/.pyenv/cache``) holds CPython's
+    source, which pyenv otherwise fetches from python.org (not reachable from here)."""
     rec = user.record(app)
     ssh = " ".join(["ssh", "-i", rec["key"], *SSH_OPTIONS])
     where = f"{rec['user']}@{rec['host']}"
@@ -216,17 +216,19 @@ def install_pyenv(user: User, app: str, source: Path) -> None:
                 "--exclude=/shims", "--exclude=/version"]  # fmt: skip
     rsync = ["rsync", "-a", "-e", ssh]
     subprocess.run([*rsync, *excluded, f"{pyenv_checkout()}/", f"{where}:.pyenv/"], check=True)
-    user.ssh(app, "mkdir -p ~/.pyenv/cache")
-    subprocess.run([*rsync, str(source), f"{where}:.pyenv/cache/"], check=True)
+    if source is not None:
+        user.ssh(app, "mkdir -p ~/.pyenv/cache")
+        subprocess.run([*rsync, str(source), f"{where}:.pyenv/cache/"], check=True)
 
 
 def test_the_seeds_pyenv_step(
     user: User, django6: Path, debian_12_build: host_images.Image, cpython_source: Path
 ) -> None:
     """A project whose .python-version says 3.13.5, on a debian-12 server (Python 3.11.2):
-    refused before shipping, pyenv named as a fix; with pyenv on the server, deploy again
-    runs the seed's ``pyenv install`` there (CPython built from source), makes the venv
-    from that Python and serves the site on it."""
+    refused before shipping, pyenv named as a fix; with pyenv but no way to CPython's
+    source, refused again, naming the failed ``pyenv install``; with the source reachable,
+    deploy runs the seed's ``pyenv install`` (CPython built from source on the server),
+    makes the venv from that Python and serves the site on it."""
     (django6 / ".python-version").write_text(f"{PYENV_PYTHON}\n")
     try:
         out = user.fails("deploy", django6, "--profile", "pocketcloud-test", "--app", "seed",
@@ -234,6 +236,14 @@ def test_the_seeds_pyenv_step(
         message = " ".join(out.split())
         assert f"the project needs .python-version {PYENV_PYTHON};" in message, out
         assert "pyenv on the server (the seed's `pyenv install`)" in message, out
+        install_pyenv(user, "seed")
+        out = user.fails("deploy", django6, "--profile", "pocketcloud-test", "--app", "seed")
+        message = " ".join(out.split())
+        install = f"/home/admin/.pyenv/bin/pyenv install --skip-existing {PYENV_PYTHON}"
+        assert f"`{install}` failed on the server (its output is above); the project needs " in (
+            message
+        ), out
+        assert user.ssh("seed", "ls /srv/app 2>/dev/null; true") == ""  # nothing shipped
         install_pyenv(user, "seed", cpython_source)
         out = deploy(user, django6, "--app", "seed")
         assert f"pyenv install --skip-existing {PYENV_PYTHON}" in out, out

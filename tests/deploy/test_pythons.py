@@ -131,6 +131,18 @@ class TestInterpreter:
             "seed's `pyenv install`), then deploy again"
         )
 
+    def test_a_failed_pyenv_install_is_named_with_the_fixes(self) -> None:
+        """When the seed's ``pyenv install`` fails on the server, the refusal says so first
+        and the pyenv fix says what pyenv needs."""
+        error = no_fit(Need(), ["python3: 3.11.2"], None, "pyenv install --skip-existing 3.13.5")
+        assert str(error) == (
+            "`pyenv install --skip-existing 3.13.5` failed on the server (its output is above); "
+            "the project needs any Python 3; on the server: python3: 3.11.2. Fix: --python PATH "
+            "naming an interpreter on the server that fits, or `pyenv install --skip-existing "
+            "3.13.5` working on the server (it downloads CPython's source from python.org, or "
+            "$PYTHON_BUILD_MIRROR_URL; ~/.pyenv/cache is looked in first)"
+        )
+
     def test_preference_python3_then_oldest(self) -> None:
         """python3 first, then by version (3.9 before 3.10, as numbers, not text)."""
         found = [

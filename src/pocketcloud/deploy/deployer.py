@@ -279,7 +279,11 @@ def python_for(
         install = pythons.pyenv_install(nothing.need, facts.pyenv)
         if install is None or opts.dry_run:
             raise _no_fit(project, record, nothing) from None
-    runner.run(Remote("install the Python the project needs (pyenv)", sh.words(*install)))
+        missing = nothing
+    try:
+        runner.run(Remote("install the Python the project needs (pyenv)", sh.words(*install)))
+    except StepFailed as failed:
+        raise _no_fit(project, record, missing, shlex.join(install)) from failed
     facts = probe(runner, layout, asked)
     try:
         return facts, choose_python(project, facts, opts, record.mode, echo)
@@ -287,13 +291,15 @@ def python_for(
         raise _no_fit(project, record, nothing) from None
 
 
-def _no_fit(project: Project, record: apps.AppRecord, nothing: NoPython) -> pythons.PythonError:
+def _no_fit(
+    project: Project, record: apps.AppRecord, nothing: NoPython, pyenv_failed: str = ""
+) -> pythons.PythonError:
     """The refusal, naming an image a new instance could run the project on (cloud apps)."""
     image = None
     if record.instance_id:
         with contextlib.suppress(pythons.PythonError):
             image, _ = pythons.choose_image(nothing.need, partial(refusal, project, record.mode))
-    return pythons.no_fit(nothing.need, nothing.passed, image)
+    return pythons.no_fit(nothing.need, nothing.passed, image, pyenv_failed)
 
 
 def choose_python(

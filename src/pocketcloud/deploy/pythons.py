@@ -161,14 +161,23 @@ def pyenv_install(need: Need, pyenv: str) -> list[str] | None:
     return [pyenv, "install", "--skip-existing", need.install]
 
 
-def no_fit(need: Need, passed: Sequence[str], image: str | None) -> PythonError:
+def no_fit(
+    need: Need, passed: Sequence[str], image: str | None, pyenv_failed: str = ""
+) -> PythonError:
     """Why nothing on the server fits, and the fixes (``image``: one a new instance could be
-    launched from, if any)."""
-    fixes = ["--python PATH naming an interpreter on the server that fits",
-             "pyenv on the server (the seed's `pyenv install`), then deploy again"]  # fmt: skip
+    launched from, if any; ``pyenv_failed``: the ``pyenv install`` that was tried and failed).
+    """
+    pyenv = "pyenv on the server (the seed's `pyenv install`), then deploy again"
+    if pyenv_failed:
+        pyenv = (
+            f"`{pyenv_failed}` working on the server (it downloads CPython's source from "
+            "python.org, or $PYTHON_BUILD_MIRROR_URL; ~/.pyenv/cache is looked in first)"
+        )
+    fixes = ["--python PATH naming an interpreter on the server that fits", pyenv]
     if image:
         fixes.insert(0, f"a new instance from {image} (pocketcloud deploy --image-name {image})")
+    tried = f"`{pyenv_failed}` failed on the server (its output is above); " if pyenv_failed else ""
     return PythonError(
-        f"the project needs {need.describe()}; on the server: {'; '.join(passed) or 'nothing'}."
-        f" Fix: {', or '.join(fixes)}"
+        f"{tried}the project needs {need.describe()}; on the server: "
+        f"{'; '.join(passed) or 'nothing'}. Fix: {', or '.join(fixes)}"
     )
