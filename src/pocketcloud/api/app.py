@@ -15,22 +15,25 @@ never ask for (they post to ``/``).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from pocketcloud import ids
 from pocketcloud.api import sigv4
+from pocketcloud.api.asgi import Disconnected, Receive, Scope, Send, body_chunks
+from pocketcloud.api.authenticate import authenticate
 from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call
 from pocketcloud.api.codec import codec_for
 from pocketcloud.api.errors import render_error
 from pocketcloud.api.form import form_pairs
 from pocketcloud.api.registry import REGISTRIES
+from pocketcloud.api.s3.edge import S3Edge
 from pocketcloud.errors import ClientError, CloudError, MalformedQueryString, ServerError
 from pocketcloud.services.context import Cloud
-from pocketcloud.services.iam.principals import Principal, by_access_key
 
 log = logging.getLogger("pocketcloud.api")
 
@@ -38,11 +41,7 @@ MAX_BODY = 1024 * 1024
 MAX_FIELDS = 10000
 VERSIONS = {"2016-11-15": "ec2", "2010-05-08": "iam", "2011-06-15": "sts"}
 CONSOLE = "/console"
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+FORM = b"application/x-www-form-urlencoded"
 
 
 class Request:
@@ -83,6 +82,9 @@ class Api:
         if scope["path"] == CONSOLE or scope["path"].startswith(CONSOLE + "/"):
             await self.console()(scope, receive, send)
             return
+        if wants_s3(scope):
+            await self.s3(scope, receive, send)
+            return
         body, too_big = await _read_body(receive)
         query = scope.get("query_string", b"")
         raw_path = scope.get("raw_path") or scope["path"].encode()
@@ -93,10 +95,17 @@ class Api:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
-    def answers_directly(self, method: bytes, raw_path: bytes) -> bool:
+    def answers_directly(
+        self, method: bytes, raw_path: bytes, raw_headers: Sequence[tuple[bytes, bytes]]
+    ) -> bool:
         """Whether a request is an AWS query-protocol call (a form posted to ``/``), which
-        ``answer`` takes whole; the console's pages go through ASGI."""
-        return raw_path == b"/" and method == b"POST"
+        ``answer`` takes whole; the console and S3 go through ASGI."""
+        if raw_path != b"/" or method != b"POST":
+            return False
+        for name, value in raw_headers:
+            if name == b"content-type":
+                return value.startswith(FORM)
+        return False
 
     def answer(
         self,
@@ -113,7 +122,7 @@ class Api:
             method=method.decode("latin-1"),
             path=raw_path.decode("latin-1"),
             query=query.decode("latin-1"),
-            headers=_headers(raw_headers),
+            headers=sigv4.fold_headers(raw_headers),
             body=body,
         )
         request = Request(http, client[0] if client else "127.0.0.1")
@@ -129,6 +138,12 @@ class Api:
         """Load every service's model and codec now rather than on its first request."""
         for service in REGISTRIES:
             codec_for(service)
+        self.s3.codec.warm()
+
+    @functools.cached_property
+    def s3(self) -> S3Edge:
+        """S3's edge: streams bodies, so it is an ASGI app of its own."""
+        return S3Edge(self.cloud, self.clock)
 
     def console(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
         """The web console's ASGI app, made on its first request (keeps start-up lean)."""
@@ -181,7 +196,7 @@ class Api:
         request.form = _decode_form(request.http)
         signature = sigv4.parse(request.http, request.form)
         request.service = _pick_service(signature, request.form)
-        principal = self._authenticate(request, signature)
+        principal = authenticate(self.cloud, request.http, signature, self.clock(), request.service)
         codec = codec_for(request.service)
         params = {k: v for k, v in request.form.items() if not k.startswith("X-Amz-")}
         operation, args = codec.parse(params)
@@ -211,53 +226,25 @@ class Api:
         )
         return codec.serialize(operation, handler(call, args), request.request_id)
 
-    def _authenticate(self, request: Request, signature: sigv4.Signature | None) -> Principal:
-        if signature is None:
-            raise ClientError(
-                "MissingAuthenticationToken", "Request is missing Authentication Token", status=403
-            )
-        principal = by_access_key(self.cloud, signature.credential.access_key_id)
-        if principal is None or not principal.active:
-            raise _unknown_key(request.service)
-        try:
-            sigv4.verify(request.http, signature, principal.secret, self.clock())
-        except sigv4.SigV4Error as error:
-            raise _signature_error(request.service, error) from error
-        return principal
 
-
-def _unknown_key(service: str) -> ClientError:
-    if service == "ec2":
-        return ClientError(
-            "AuthFailure",
-            "AWS was not able to validate the provided access credentials",
-            status=401,
-        )
-    return ClientError(
-        "InvalidClientTokenId",
-        "The security token included in the request is invalid.",
-        status=403,
-    )
-
-
-def _signature_error(service: str, error: sigv4.SigV4Error) -> ClientError:
-    kind = error.kind
-    if kind is sigv4.SigV4ErrorKind.EXPIRED:
-        return ClientError("RequestExpired", error.message, status=400)
-    if kind is sigv4.SigV4ErrorKind.MISMATCH:
-        if service == "ec2":
-            return ClientError("AuthFailure", error.message, status=401)
-        return ClientError("SignatureDoesNotMatch", error.message, status=403)
-    if kind is sigv4.SigV4ErrorKind.INCOMPLETE:
-        return ClientError("IncompleteSignature", error.message, status=400)
-    return ClientError("InvalidSignatureException", error.message, status=400)
+def wants_s3(scope: Scope) -> bool:
+    """Whether a request is for S3: its SigV4 scope (header or presigned URL) says so, or,
+    unsigned, it is not a query-protocol call (a form posted to ``/``, or ``?Action=``)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return b"/s3/aws4_request" in value
+    query: bytes = scope.get("query_string", b"")
+    if b"X-Amz-Credential=" in query:
+        return b"%2Fs3%2Faws4_request" in query or b"/s3/aws4_request" in query
+    query_call = scope["path"] == "/" and (scope["method"] == "POST" or b"Action=" in query)
+    return not query_call
 
 
 def _pick_service(signature: sigv4.Signature | None, form: dict[str, str]) -> str:
     """The service named in the credential scope; for unsigned calls, by API version."""
     if signature is not None:
         service = signature.credential.service
-        if service not in REGISTRIES:
+        if service not in REGISTRIES or service == "s3":
             raise ClientError(
                 "InvalidAction", f"This endpoint does not serve the service '{service[:64]}'"
             )
@@ -286,29 +273,13 @@ def _form_body(http: sigv4.HttpRequest) -> str:
     return http.body.decode("utf-8")
 
 
-def _headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in raw:
-        name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
-        headers[name] = f"{headers[name]},{value}" if name in headers else value
-    return headers
-
-
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The whole body, or (b"", True) past MAX_BODY (what arrives is counted, not kept)."""
     chunks: list[bytes] = []
     size = 0
-    too_big = False
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            too_big = True
-        elif chunk:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks), too_big
+    with contextlib.suppress(Disconnected):
+        async for chunk in body_chunks(receive):
+            size += len(chunk)
+            if size <= MAX_BODY:
+                chunks.append(chunk)
+    return (b"", True) if size > MAX_BODY else (b"".join(chunks), False)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from pocketcloud.api.s3 import actions as s3
 from pocketcloud.errors import ClientError, CloudError
 from pocketcloud.iam.evaluate import Decision, RequestContext, evaluate
 from pocketcloud.services.context import Cloud
@@ -183,13 +184,15 @@ def authorize(
     region: str,
 ) -> None:
     """Raise UnauthorizedOperation (EC2) or AccessDenied unless policy allows the call."""
-    action = f"{service}:{operation}"
+    action = s3.action(operation, params) if service == "s3" else f"{service}:{operation}"
     if action in ALWAYS_ALLOWED:
         return
     policies = policies_of(cloud, principal)
     keys = context_keys(cloud, principal, source_ip, region)
     if service == "ec2":
         targets = ec2_targets(cloud, operation, params)
+    elif service == "s3":
+        targets = [(s3.resource(params), None)]
     else:
         targets = [(iam_target(cloud, principal, operation, params), None)]
     reads_tags = any(policy.reads_resource_tags for policy in policies)

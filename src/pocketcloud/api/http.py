@@ -86,7 +86,9 @@ class DirectApp(Protocol):
     #: bodies past this size are not kept: ``answer`` is told ``too_big``
     max_body: int
 
-    def answers_directly(self, method: bytes, raw_path: bytes) -> bool:
+    def answers_directly(
+        self, method: bytes, raw_path: bytes, raw_headers: Sequence[tuple[bytes, bytes]]
+    ) -> bool:
         """Whether ``answer`` takes this request, once its whole body is in."""
 
     def answer(
@@ -143,7 +145,7 @@ class ApiHttp(OneWriteHttp):
             return False  # answered in order: an earlier response is still being written
         method = self.parser.get_method()
         url = httptools.parse_url(self.url)
-        if not app.answers_directly(method, url.path):
+        if not app.answers_directly(method, url.path, self.headers):
             return False
         self._direct, self._direct_size = [], 0
         self._direct_method, self._direct_url = method, url

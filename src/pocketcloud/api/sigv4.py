@@ -12,10 +12,14 @@ builds it (``botocore.auth.SigV4Auth`` / ``SigV4QueryAuth``), the reference clie
   the raw pairs sorted as received (botocore's path for URLs it did not build);
 * canonical headers: the signed headers in the order given, values whitespace-folded;
 * payload: ``x-amz-content-sha256`` when present and signed (and consistent with
-  the body), else SHA-256 of the body. botocore's ``SigV4QueryAuth`` does not use
-  ``UNSIGNED-PAYLOAD`` for query-protocol services: it hashes the (empty) body, so
-  presigned requests are hashed the same way. When the presigned parameters came in
-  a form body, that body is the query string and the payload is the empty string.
+  the body, when the caller passes one: S3 streams bodies and checks the digest itself),
+  else SHA-256 of the body; a presigned S3 URL signs ``UNSIGNED-PAYLOAD``;
+* S3 (the scope's service) signs the path as sent: no normalization, no second encoding.
+
+botocore's ``SigV4QueryAuth`` does not use ``UNSIGNED-PAYLOAD`` for query-protocol
+services: it hashes the (empty) body, so presigned requests are hashed the same way. When
+the presigned parameters came in a form body, that body is the query string and the
+payload is the empty string.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ TERMINATOR = "aws4_request"
 MAX_SKEW = timedelta(minutes=15)
 MAX_EXPIRES = 7 * 24 * 3600
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+S3 = "s3"
 TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 
 _TIMESTAMP_RE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
@@ -77,6 +83,16 @@ class HttpRequest:
     query: str
     headers: Mapping[str, str]
     body: bytes
+
+
+def fold_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Raw header pairs as ``HttpRequest.headers``: names lower-case, repeats joined."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
 
 
 @dataclass(frozen=True)
@@ -324,12 +340,17 @@ def verify(request: HttpRequest, sig: Signature, secret_key: str, now: datetime)
     _check_clock(sig, _as_utc(now), stamp)
     _check_scope_date(sig, stamp)
     in_form = sig.presigned and not _query_has_signature(request.query)
-    payload = EMPTY_SHA256 if in_form else _payload_hash(request, sig.signed_headers)
     scope = sig.credential
+    if scope.service == S3 and sig.presigned:
+        payload = UNSIGNED_PAYLOAD  # botocore's S3SigV4QueryAuth signs no payload
+    else:
+        payload = EMPTY_SHA256 if in_form else _payload_hash(request, sig.signed_headers)
     key = signing_key(secret_key, scope.date, scope.region, scope.service)
     provided = sig.signature.encode("utf-8", _ENCODING_ERRORS)
     for query in _canonical_queries(request, sig.presigned, in_form):
-        canonical = canonical_request(request, sig.signed_headers, query, payload)
+        canonical = canonical_request(
+            request, sig.signed_headers, query, payload, normalize=scope.service != S3
+        )
         message = string_to_sign(sig, canonical, stamp).encode("utf-8", _ENCODING_ERRORS)
         expected = hmac.new(key, message, hashlib.sha256).hexdigest().encode()
         if hmac.compare_digest(expected, provided):
@@ -347,13 +368,20 @@ def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
 
 
 def canonical_request(
-    request: HttpRequest, signed_headers: Iterable[str], query: str, payload: str
+    request: HttpRequest,
+    signed_headers: Iterable[str],
+    query: str,
+    payload: str,
+    normalize: bool = True,
 ) -> str:
-    """The canonical request over ``signed_headers``, with a canonical query given."""
+    """The canonical request over ``signed_headers``, with a canonical query given.
+
+    ``normalize=False`` is S3's way (``botocore.auth.S3SigV4Auth``): the path is signed as
+    sent, neither normalized nor encoded again."""
     names = tuple(signed_headers)
     lines = [
         request.method.upper(),
-        _canonical_uri(request.path),
+        _canonical_uri(request.path) if normalize else request.path or "/",
         query,
         _canonical_headers(request.headers, names) + "\n",
         ";".join(names),

@@ -30,6 +30,7 @@ from pocketcloud.services.context import Cloud, now
 from pocketcloud.services.ec2 import images, instance_types, instances, volumes
 from pocketcloud.services.ec2.instances import Instance
 from pocketcloud.services.ec2.lifecycle import State, settled
+from pocketcloud.services.s3 import objects as s3_objects
 
 log = logging.getLogger("pocketcloud.reconcile.loop")
 
@@ -92,6 +93,9 @@ class Reconciler:
 
     def start(self) -> None:
         """Begin reconciling (a first pass runs at once). Needs root."""
+        swept = s3_objects.sweep(self.cloud)
+        if swept:
+            log.info("removed %d partial or orphaned S3 bodies", len(swept))
         self._vpc.sync_addresses(repair=True)
         self.cloud.on_change = self.wake
         self._firewall.start()

@@ -267,6 +267,32 @@ MIGRATIONS: tuple[str, ...] = (
             i.launch_time, i.launch_time
         FROM instances i JOIN subnets s ON s.subnet_id = i.subnet_id;
     """,
+    # 4: S3 buckets and objects (bodies are files under the state directory's s3/)
+    """
+    CREATE TABLE s3_buckets (
+        name TEXT PRIMARY KEY,
+        region TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+
+    CREATE TABLE s3_objects (
+        bucket TEXT NOT NULL REFERENCES s3_buckets(name),
+        key TEXT NOT NULL,
+        version_id TEXT NOT NULL DEFAULT 'null',
+        is_latest INTEGER NOT NULL DEFAULT 1,
+        delete_marker INTEGER NOT NULL DEFAULT 0,
+        blob TEXT,
+        size INTEGER NOT NULL DEFAULT 0,
+        etag TEXT NOT NULL DEFAULT '',
+        last_modified TEXT NOT NULL,
+        content_type TEXT,
+        headers TEXT NOT NULL DEFAULT '{}',
+        metadata TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (bucket, key, version_id)
+    );
+    CREATE INDEX s3_objects_latest ON s3_objects(bucket, key) WHERE is_latest = 1;
+    """,
 )
 
 VERSION = len(MIGRATIONS)

@@ -1,0 +1,90 @@
+"""Who is calling: a request's SigV4 claim checked against the caller's secret key.
+
+Each failure carries the code its service answers with: EC2 says ``AuthFailure``, IAM and
+STS ``InvalidClientTokenId`` / ``SignatureDoesNotMatch``, S3 ``InvalidAccessKeyId`` /
+``SignatureDoesNotMatch`` / ``RequestTimeTooSkewed``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pocketcloud.api import sigv4
+from pocketcloud.errors import ClientError
+from pocketcloud.services.context import Cloud
+from pocketcloud.services.iam.principals import Principal, by_access_key
+
+
+def authenticate(
+    cloud: Cloud,
+    http: sigv4.HttpRequest,
+    signature: sigv4.Signature | None,
+    now: datetime,
+    service: str,
+) -> Principal:
+    """The principal whose key signed the request (ClientError in the service's words)."""
+    if signature is None:
+        raise ClientError(
+            "MissingAuthenticationToken", "Request is missing Authentication Token", status=403
+        )
+    principal = by_access_key(cloud, signature.credential.access_key_id)
+    if principal is None or not principal.active:
+        raise _unknown_key(service)
+    try:
+        sigv4.verify(http, signature, principal.secret, now)
+    except sigv4.SigV4Error as error:
+        raise signature_error(service, error, signature.presigned) from error
+    return principal
+
+
+def _unknown_key(service: str) -> ClientError:
+    if service == "ec2":
+        return ClientError(
+            "AuthFailure",
+            "AWS was not able to validate the provided access credentials",
+            status=401,
+        )
+    if service == "s3":
+        return ClientError(
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+            status=403,
+        )
+    return ClientError(
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+        status=403,
+    )
+
+
+def signature_error(service: str, error: sigv4.SigV4Error, presigned: bool) -> ClientError:
+    """The service's answer to a SigV4 failure."""
+    kind = error.kind
+    if service == "s3":
+        return _s3_signature_error(error, presigned)
+    if kind is sigv4.SigV4ErrorKind.EXPIRED:
+        return ClientError("RequestExpired", error.message, status=400)
+    if kind is sigv4.SigV4ErrorKind.MISMATCH:
+        if service == "ec2":
+            return ClientError("AuthFailure", error.message, status=401)
+        return ClientError("SignatureDoesNotMatch", error.message, status=403)
+    if kind is sigv4.SigV4ErrorKind.INCOMPLETE:
+        return ClientError("IncompleteSignature", error.message, status=400)
+    return ClientError("InvalidSignatureException", error.message, status=400)
+
+
+def _s3_signature_error(error: sigv4.SigV4Error, presigned: bool) -> ClientError:
+    kind = error.kind
+    if kind is sigv4.SigV4ErrorKind.EXPIRED:
+        if presigned:
+            return ClientError("AccessDenied", "Request has expired", status=403)
+        return ClientError(
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the current time is too large.",
+            status=403,
+        )
+    if kind is sigv4.SigV4ErrorKind.MISMATCH:
+        return ClientError("SignatureDoesNotMatch", error.message, status=403)
+    if kind is sigv4.SigV4ErrorKind.INCOMPLETE:
+        return ClientError("AuthorizationQueryParametersError", error.message, status=400)
+    return ClientError("InvalidRequest", error.message, status=400)

@@ -1,0 +1,232 @@
+"""S3's HTTP edge (ASGI): the caller is authenticated and authorized before a body is
+read; bodies stream both ways, never whole in memory.
+
+    headers → SigV4 (declared payload digest) → operation (rest-xml) → params → IAM
+      → body: streamed into a blob (PutObject, UploadPart) or read whole (XML, ≤ 1 MiB)
+      → digests checked → handler → headers + XML, or the object's bytes in chunks
+
+Every failure becomes S3's XML error (``<Error><Code>…``), or, once the answer has
+started, a closed connection: nothing partial is ever stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import functools
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+import botocore.loaders
+import botocore.model
+
+from pocketcloud.api import sigv4
+from pocketcloud.api.asgi import Disconnected, Message, Receive, Scope, Send, body_chunks
+from pocketcloud.api.authenticate import authenticate, signature_error
+from pocketcloud.api.authorize import authorize
+from pocketcloud.api.call import Call, Result
+from pocketcloud.api.restxml import HttpCall, RestXml
+from pocketcloud.api.s3 import buckets, objects  # noqa: F401 (importing registers the handlers)
+from pocketcloud.api.s3.common import registry
+from pocketcloud.errors import ClientError, CloudError, ServerError
+from pocketcloud.services.context import Cloud
+from pocketcloud.services.iam.principals import Principal
+from pocketcloud.services.s3.common import blobs
+from pocketcloud.store.blobs import BlobWriter
+
+log = logging.getLogger("pocketcloud.api.s3")
+
+
+#: an XML request body (DeleteObjects, CompleteMultipartUpload, configurations) is read whole
+MAX_XML_BODY = 1024 * 1024
+_HEX = frozenset("0123456789abcdef")
+
+
+class S3Edge:
+    """The S3 service's ASGI app (the API routes S3-signed and anonymous calls here)."""
+
+    def __init__(self, cloud: Cloud, clock: Callable[[], datetime]) -> None:
+        self.cloud = cloud
+        self.clock = clock
+        self.codec = RestXml()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = secrets.token_hex(8).upper()
+        started: list[bool] = []
+        try:
+            await self._serve(scope, receive, _marking(send, started), request_id)
+        except CloudError as error:
+            if not started:
+                await _send_error(send, scope, error, request_id)
+        except Exception:
+            log.exception("internal error in S3 request %s", request_id)
+            if not started:
+                await _send_error(send, scope, ServerError(), request_id)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        headers = sigv4.fold_headers(scope["headers"])
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        http = sigv4.HttpRequest(scope["method"], raw_path, query, headers, b"")
+        call = HttpCall(scope["method"], raw_path, query, headers)
+        principal, region = self._caller(http)
+        operation = self.codec.operation(call)
+        streaming = streams_in(operation)
+        body = None if streaming else await _read_xml(receive, headers)
+        params = self.codec.parse(operation, call, body)
+        client = scope.get("client") or ("127.0.0.1", 0)
+        authorize(self.cloud, principal, "s3", operation, params, client[0], region)
+        handler = registry.handlers.get(operation)
+        if handler is None:
+            raise ClientError(
+                "NotImplemented", f"{operation} is not implemented by pocketcloud", status=501
+            )
+        context = Call(self.cloud, principal, "s3", operation, request_id, client[0], region)
+        if streaming:
+            params["Body"] = await _receive_blob(receive, headers, blobs(self.cloud).writer())
+        try:
+            result = handler(context, params)
+        finally:
+            if streaming:
+                params["Body"].discard()  # a no-op once the handler committed it
+        await self._answer(send, operation, result, request_id)
+
+    def _caller(self, http: sigv4.HttpRequest) -> tuple[Principal, str]:
+        try:
+            signature = sigv4.parse(http)
+        except sigv4.SigV4Error as error:
+            raise signature_error("s3", error, presigned=False) from error
+        if signature is None:  # anonymous: only a bucket policy could allow it (none yet)
+            raise ClientError("AccessDenied", "Access Denied", status=403)
+        principal = authenticate(self.cloud, http, signature, self.clock(), "s3")
+        return principal, signature.credential.region
+
+    async def _answer(self, send: Send, operation: str, result: Result, request_id: str) -> None:
+        stream: Iterable[bytes] | None = result.pop("Body", None)
+        status, headers, xml = self.codec.serialize(operation, result)
+        if operation == "GetObject" and "ContentRange" in result:
+            status = 206
+        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+        raw += _ids(request_id)
+        if stream is None and xml:
+            raw.append((b"content-type", b"application/xml"))
+        if stream is None and not any(name == b"content-length" for name, _ in raw):
+            raw.append((b"content-length", str(len(xml)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        if stream is None:
+            await send({"type": "http.response.body", "body": xml})
+            return
+        for chunk in stream:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+
+@functools.cache
+def _s3_model() -> Any:
+    loader = botocore.loaders.create_loader()
+    return botocore.model.ServiceModel(loader.load_service_model("s3", "service-2"), "s3")
+
+
+@functools.cache
+def streams_in(operation: str) -> bool:
+    """Whether the operation's request body is a blob to stream (PutObject, UploadPart)."""
+    shape = _s3_model().operation_model(operation).input_shape
+    payload = shape.serialization.get("payload") if shape is not None else None
+    return bool(payload) and shape.members[payload].type_name == "blob"
+
+
+async def _receive_blob(
+    receive: Receive, headers: dict[str, str], writer: BlobWriter
+) -> BlobWriter:
+    """The request body streamed into ``writer``, its digests checked (the partial body is
+    dropped on any failure)."""
+    try:
+        async for chunk in body_chunks(receive):
+            writer.write(chunk)
+        check_digests(headers, writer.sha256.hexdigest(), writer.md5.digest())
+    except Disconnected:
+        writer.discard()
+        raise ClientError("IncompleteBody", "The request body ended early.") from None
+    except BaseException:
+        writer.discard()
+        raise
+    return writer
+
+
+async def _read_xml(receive: Receive, headers: dict[str, str]) -> bytes:
+    """A small request body, whole (MaxMessageLengthExceeded past 1 MiB)."""
+    chunks: list[bytes] = []
+    size = 0
+    with contextlib.suppress(Disconnected):
+        async for chunk in body_chunks(receive):
+            size += len(chunk)
+            if size > MAX_XML_BODY:
+                raise ClientError("MaxMessageLengthExceeded", "Your request was too big.")
+            chunks.append(chunk)
+    body = b"".join(chunks)
+    md5 = hashlib.md5(body, usedforsecurity=False).digest()
+    check_digests(headers, hashlib.sha256(body).hexdigest(), md5)
+    return body
+
+
+def check_digests(headers: dict[str, str], sha256_hex: str, md5: bytes) -> None:
+    """The body against what the request declared: the signed SHA-256
+    (XAmzContentSHA256Mismatch) and Content-MD5 (InvalidDigest, BadDigest)."""
+    declared = headers.get("x-amz-content-sha256", "").lower()
+    if len(declared) == 64 and set(declared) <= _HEX and declared != sha256_hex:
+        raise ClientError(
+            "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
+    content_md5 = headers.get("content-md5")
+    if content_md5 is None:
+        return
+    try:
+        wanted = base64.b64decode(content_md5, validate=True)
+    except (binascii.Error, ValueError):
+        wanted = b""
+    if len(wanted) != 16:
+        raise ClientError("InvalidDigest", "The Content-MD5 you specified was invalid.")
+    if wanted != md5:
+        raise ClientError(
+            "BadDigest", "The Content-MD5 you specified did not match what we received."
+        )
+
+
+def _ids(request_id: str) -> list[tuple[bytes, bytes]]:
+    host_id = base64.b64encode(hashlib.sha256(request_id.encode()).digest()).decode()
+    return [(b"x-amz-request-id", request_id.encode()), (b"x-amz-id-2", host_id.encode())]
+
+
+def _marking(send: Send, started: list[bool]) -> Send:
+    async def marked(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            started.append(True)
+        await send(message)
+
+    return marked
+
+
+async def _send_error(send: Send, scope: Scope, error: CloudError, request_id: str) -> None:
+    body = render_error(error, request_id)
+    headers = [(b"content-type", b"application/xml"), *_ids(request_id)]
+    if scope["method"] == "HEAD":  # botocore reads a HEAD error from its status alone
+        body = b""
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def render_error(error: CloudError, request_id: str) -> bytes:
+    """S3's error body: ``<Error>`` with Code, Message and RequestId, no namespace."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>"
+        f"<RequestId>{request_id}</RequestId></Error>"
+    ).encode()

@@ -1,0 +1,172 @@
+"""Object operations on the wire: PutObject, GetObject, HeadObject, DeleteObject,
+ListObjects and ListObjectsV2.
+
+PutObject's body arrives as a ``BlobWriter`` the edge has streamed it into (``Body``);
+GetObject's leaves as an iterator of chunks (``Body``), which the edge streams out.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+from urllib.parse import quote
+
+from pocketcloud.api.call import Call, Params, Result
+from pocketcloud.api.s3.common import moment, owner_view, registry
+from pocketcloud.errors import ClientError
+from pocketcloud.services.s3 import objects as svc
+from pocketcloud.services.s3.common import blobs
+
+#: the member each stored response header comes back as (PutObject's to GetObject's)
+HEADERS = {"ContentDisposition": "content-disposition", "ContentEncoding": "content-encoding",
+           "ContentLanguage": "content-language", "CacheControl": "cache-control",
+           "Expires": "expires"}  # fmt: skip
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+MAX_KEYS = 1000
+
+
+@registry.op("PutObject")
+def put_object(call: Call, p: Params) -> Result:
+    headers = {wire: str(p[member]) for member, wire in HEADERS.items() if p.get(member)}
+    attrs = svc.ObjectAttrs(p.get("ContentType"), headers, dict(p.get("Metadata") or {}))
+    stored = svc.put_object(call.cloud, p["Bucket"], p["Key"], p["Body"], attrs)
+    return {"ETag": stored.etag}
+
+
+def _head(obj: svc.S3Object) -> Result:
+    out: Result = {
+        "ContentLength": obj.size,
+        "ETag": obj.etag,
+        "LastModified": moment(obj.last_modified),
+        "AcceptRanges": "bytes",
+        "ContentType": obj.attrs.content_type or "binary/octet-stream",
+    }
+    if obj.attrs.metadata:
+        out["Metadata"] = dict(obj.attrs.metadata)
+    for member, wire in HEADERS.items():
+        if wire in obj.attrs.headers:
+            out[member] = obj.attrs.headers[wire]
+    return out
+
+
+@registry.op("HeadObject")
+def head_object(call: Call, p: Params) -> Result:
+    return _head(svc.get_object(call.cloud, p["Bucket"], p["Key"]))
+
+
+@registry.op("GetObject")
+def get_object(call: Call, p: Params) -> Result:
+    obj = svc.get_object(call.cloud, p["Bucket"], p["Key"])
+    out = _head(obj)
+    start, end = 0, obj.size
+    if p.get("Range"):
+        start, end = _range(p["Range"], obj.size)
+        out["ContentRange"] = f"bytes {start}-{end - 1}/{obj.size}"
+        out["ContentLength"] = end - start
+    out["Body"] = blobs(call.cloud).read(obj.blob, start, end) if obj.size else iter(())
+    return out
+
+
+def _range(header: str, size: int) -> tuple[int, int]:
+    """A single byte range as [start, end); a range not in the object is InvalidRange."""
+    found = _RANGE.fullmatch(header.strip())
+    if found is None or found.groups() == ("", ""):
+        return 0, size  # S3 ignores a Range header it cannot read
+    first, last = found.groups()
+    if first == "":
+        start, end = max(size - int(last), 0), size
+    else:
+        start = int(first)
+        end = size if last == "" else min(int(last) + 1, size)
+    if start >= size or start >= end:
+        raise ClientError("InvalidRange", "The requested range is not satisfiable", status=416)
+    return start, end
+
+
+@registry.op("DeleteObject")
+def delete_object(call: Call, p: Params) -> Result:
+    svc.delete_object(call.cloud, p["Bucket"], p["Key"])
+    return {}
+
+
+def _max_keys(p: Params) -> int:
+    wanted = p.get("MaxKeys")
+    return MAX_KEYS if wanted is None else max(0, min(int(wanted), MAX_KEYS))
+
+
+def _encode(p: Params, text: str) -> str:
+    return quote(text, safe="/") if p.get("EncodingType") == "url" else text
+
+
+def _contents(call: Call, p: Params, listing: svc.Listing, owner: bool) -> list[Result]:
+    out = []
+    for obj in listing.objects:
+        item: dict[str, Any] = {
+            "Key": _encode(p, obj.key), "LastModified": moment(obj.last_modified),
+            "ETag": obj.etag, "Size": obj.size, "StorageClass": "STANDARD",
+        }  # fmt: skip
+        if owner:
+            item["Owner"] = owner_view(call)
+        out.append(item)
+    return out
+
+
+def _common(p: Params, listing: svc.Listing) -> Result:
+    out: Result = {
+        "Name": p["Bucket"], "Prefix": _encode(p, p.get("Prefix") or ""),
+        "MaxKeys": _max_keys(p), "IsTruncated": listing.truncated,
+    }  # fmt: skip
+    if listing.common_prefixes:
+        out["CommonPrefixes"] = [{"Prefix": _encode(p, c)} for c in listing.common_prefixes]
+    if p.get("Delimiter"):
+        out["Delimiter"] = _encode(p, p["Delimiter"])
+    if p.get("EncodingType"):
+        out["EncodingType"] = p["EncodingType"]
+    return out
+
+
+@registry.op("ListObjectsV2")
+def list_objects_v2(call: Call, p: Params) -> Result:
+    after = p.get("StartAfter") or ""
+    if p.get("ContinuationToken"):
+        after = _token_key(p["ContinuationToken"])
+    listing = svc.list_objects(call.cloud, p["Bucket"], p.get("Prefix") or "",
+                               p.get("Delimiter") or "", after, _max_keys(p))  # fmt: skip
+    out = _common(p, listing)
+    out["Contents"] = _contents(call, p, listing, bool(p.get("FetchOwner")))
+    out["KeyCount"] = len(listing.objects) + len(listing.common_prefixes)
+    if p.get("ContinuationToken"):
+        out["ContinuationToken"] = p["ContinuationToken"]
+    if p.get("StartAfter"):
+        out["StartAfter"] = _encode(p, p["StartAfter"])
+    if listing.truncated and listing.last is not None:
+        out["NextContinuationToken"] = _token(listing.last)
+    return out
+
+
+@registry.op("ListObjects")
+def list_objects(call: Call, p: Params) -> Result:
+    listing = svc.list_objects(call.cloud, p["Bucket"], p.get("Prefix") or "",
+                               p.get("Delimiter") or "", p.get("Marker") or "",
+                               _max_keys(p))  # fmt: skip
+    out = _common(p, listing)
+    out["Contents"] = _contents(call, p, listing, True)
+    out["Marker"] = _encode(p, p.get("Marker") or "")
+    if listing.truncated and p.get("Delimiter") and listing.last is not None:
+        out["NextMarker"] = _encode(p, listing.last)
+    return out
+
+
+def _token(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode("utf-8", "surrogatepass")).decode()
+
+
+def _token_key(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise ClientError(
+            "InvalidArgument", "The continuation token provided is incorrect"
+        ) from None

@@ -1,0 +1,125 @@
+"""Buckets: CreateBucket, HeadBucket, ListBuckets, DeleteBucket, GetBucketLocation."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from pocketcloud.errors import ClientError
+from pocketcloud.services.context import Cloud, now
+from pocketcloud.services.s3.common import no_such_bucket, require_bucket
+
+#: lower-case letters, digits, dots and hyphens; a letter or digit at each end
+_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+#: the region whose buckets have no LocationConstraint (and which answers a re-create with 200)
+CLASSIC_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A stored bucket."""
+
+    name: str
+    region: str
+    created: str
+
+
+def check_name(name: str) -> None:
+    """InvalidBucketName unless ``name`` follows S3's naming rules for general buckets."""
+    problem = _name_problem(name)
+    if problem:
+        raise ClientError("InvalidBucketName", f"The specified bucket is not valid. {problem}")
+
+
+def _name_problem(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        return ("Bucket names are 3 to 63 lower-case letters, digits, dots and hyphens, "
+                "beginning and ending with a letter or digit.")  # fmt: skip
+    if ".." in name or ".-" in name or "-." in name:
+        return "Bucket names must not have two adjacent periods or a period beside a hyphen."
+    try:
+        ipaddress.IPv4Address(name)
+        return "Bucket names must not be formatted as an IP address."
+    except ValueError:
+        pass
+    if name.startswith(_RESERVED_PREFIXES) or name.endswith(_RESERVED_SUFFIXES):
+        return "Bucket names must not use a reserved prefix or suffix."
+    return ""
+
+
+def create_bucket(cloud: Cloud, name: str, location: str | None) -> Bucket:
+    """CreateBucket in the cloud's region (the LocationConstraint, if given, must name it)."""
+    check_name(name)
+    region = _region(cloud, location)
+    with cloud.store.transaction():
+        if cloud.store.one("SELECT 1 FROM s3_buckets WHERE name = ?", (name,)):
+            if region == CLASSIC_REGION:  # AWS's legacy answer there: 200, nothing changes
+                return head_bucket(cloud, name)
+            raise ClientError(
+                "BucketAlreadyOwnedByYou",
+                "Your previous request to create the named bucket succeeded and you already "
+                "own it.",
+                status=409,
+            )
+        bucket = Bucket(name, region, now())
+        cloud.store.execute(
+            "INSERT INTO s3_buckets(name, region, owner, created) VALUES(?, ?, ?, ?)",
+            (name, region, cloud.account_id, bucket.created),
+        )
+    return bucket
+
+
+def _region(cloud: Cloud, location: str | None) -> str:
+    if not location:
+        if cloud.region != CLASSIC_REGION:
+            raise ClientError(
+                "IllegalLocationConstraintException",
+                "The unspecified location constraint is incompatible for the region specific "
+                "endpoint this request was sent to.",
+            )
+        return cloud.region
+    if location == CLASSIC_REGION == cloud.region:
+        raise ClientError(
+            "InvalidLocationConstraint", "The specified location-constraint is not valid"
+        )
+    if location != cloud.region:
+        raise ClientError(
+            "IllegalLocationConstraintException",
+            f"The {location[:64]} location constraint is incompatible for the region specific "
+            "endpoint this request was sent to.",
+        )
+    return location
+
+
+def head_bucket(cloud: Cloud, name: str) -> Bucket:
+    """The bucket (NoSuchBucket, 404, if there is none)."""
+    row = cloud.store.one("SELECT name, region, created FROM s3_buckets WHERE name = ?", (name,))
+    if row is None:
+        raise no_such_bucket(name)
+    return Bucket(row["name"], row["region"], row["created"])
+
+
+def list_buckets(cloud: Cloud) -> list[Bucket]:
+    """Every bucket, by name."""
+    rows = cloud.store.all("SELECT name, region, created FROM s3_buckets ORDER BY name")
+    return [Bucket(r["name"], r["region"], r["created"]) for r in rows]
+
+
+def delete_bucket(cloud: Cloud, name: str) -> None:
+    """DeleteBucket: only an empty bucket (BucketNotEmpty, 409, otherwise)."""
+    with cloud.store.transaction():
+        require_bucket(cloud, name)
+        if cloud.store.one("SELECT 1 FROM s3_objects WHERE bucket = ? LIMIT 1", (name,)):
+            raise ClientError(
+                "BucketNotEmpty", "The bucket you tried to delete is not empty", status=409
+            )
+        cloud.store.execute("DELETE FROM s3_buckets WHERE name = ?", (name,))
+
+
+def bucket_location(cloud: Cloud, name: str) -> str | None:
+    """GetBucketLocation: None for the classic region, as S3 answers."""
+    region = require_bucket(cloud, name)
+    return None if region == CLASSIC_REGION else region

@@ -1,0 +1,122 @@
+"""Object bodies as files under ``<state>/s3``: never a whole body in memory.
+
+A body is written to ``tmp/<random>`` while it streams in (its size, MD5 and SHA-256
+counted on the way), then fsynced and renamed to ``blobs/<id[:2]>/<id>``; only after the
+rename does the caller commit the row that names the blob, in one transaction. A kill at
+any point leaves either a file under ``tmp/`` or a blob no row names: ``leftovers`` finds
+both, and nothing partial is ever visible. Touches the filesystem only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 256 * 1024
+
+
+class BlobWriter:
+    """One body being written: ``write`` chunks, then ``commit`` or ``discard``."""
+
+    def __init__(self, blobs: Blobs) -> None:
+        self._blobs = blobs
+        self.blob_id = secrets.token_hex(16)
+        self.temp = blobs.root / "tmp" / self.blob_id
+        self._file: BinaryIO = open(self.temp, "xb")  # noqa: SIM115 (closed by commit/discard)
+        self.size = 0
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.sha256 = hashlib.sha256()
+        self.committed = False
+
+    def write(self, chunk: bytes) -> None:
+        """Append a chunk (side effect: writes the temporary file)."""
+        self._file.write(chunk)
+        self.size += len(chunk)
+        self.md5.update(chunk)
+        self.sha256.update(chunk)
+
+    def commit(self) -> str:
+        """fsync, then move the body to its place; the blob's id (side effect: rename)."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        final = self._blobs.path(self.blob_id)
+        final.parent.mkdir(exist_ok=True)
+        os.rename(self.temp, final)
+        _fsync_dir(final.parent)
+        self.committed = True
+        return self.blob_id
+
+    def discard(self) -> None:
+        """Drop the body unless committed (side effect: removes the temporary file)."""
+        if self.committed:
+            return
+        self._file.close()
+        self.temp.unlink(missing_ok=True)
+
+
+class Blobs:
+    """The object bodies of one cloud."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        for sub in ("tmp", "blobs"):
+            (root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def writer(self) -> BlobWriter:
+        """A new body to write."""
+        return BlobWriter(self)
+
+    def path(self, blob_id: str) -> Path:
+        """Where a committed body lives."""
+        if not blob_id.isalnum():
+            raise ValueError(f"not a blob id: {blob_id!r}")
+        return self.root / "blobs" / blob_id[:2] / blob_id
+
+    def read(self, blob_id: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """The bytes ``start`` to ``end`` (exclusive; None: to the end) in chunks."""
+        with open(self.path(blob_id), "rb") as body:
+            body.seek(start)
+            left = None if end is None else end - start
+            while left is None or left > 0:
+                chunk = body.read(CHUNK if left is None else min(CHUNK, left))
+                if not chunk:
+                    return
+                if left is not None:
+                    left -= len(chunk)
+                yield chunk
+
+    def copy(self, blob_id: str) -> BlobWriter:
+        """A new body with the bytes of a committed one (to commit)."""
+        writer = self.writer()
+        try:
+            for chunk in self.read(blob_id):
+                writer.write(chunk)
+        except BaseException:
+            writer.discard()
+            raise
+        return writer
+
+    def remove(self, blob_ids: Iterable[str]) -> None:
+        """Delete committed bodies (after the rows naming them are gone)."""
+        for blob_id in blob_ids:
+            self.path(blob_id).unlink(missing_ok=True)
+
+    def leftovers(self, named: set[str]) -> list[Path]:
+        """Temporary files, and bodies no row names (``named``): what a kill left behind."""
+        found = list((self.root / "tmp").iterdir())
+        for folder in (self.root / "blobs").iterdir():
+            found += [blob for blob in folder.iterdir() if blob.name not in named]
+        return found
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,223 @@
+"""S3 on a live server, through boto3 and the AWS CLI unchanged: buckets, objects, listings,
+and S3's errors in S3's shape."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.plugin.clouds import Server
+
+pytestmark = pytest.mark.shared_cloud
+
+
+@pytest.fixture
+def s3(cloud: Server) -> Any:
+    """The admin's S3 client (path-style, as boto3 does for an endpoint URL)."""
+    return cloud.client("s3")
+
+
+@pytest.fixture
+def bucket(s3: Any, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new empty bucket named after the test; emptied and deleted after it."""
+    name = "t-" + hashlib.sha256(request.node.name.encode()).hexdigest()[:20]
+    s3.create_bucket(Bucket=name)
+    yield name
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        for item in page.get("Contents", []):
+            s3.delete_object(Bucket=name, Key=item["Key"])
+    s3.delete_bucket(Bucket=name)
+
+
+def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(error.value.response["Error"]["Code"])
+
+
+class TestBuckets:
+    def test_create_list_head_delete(self, s3: Any) -> None:
+        """A bucket appears in ListBuckets with its creation date and the owner, answers
+        HeadBucket, and is gone after DeleteBucket (HeadBucket: 404)."""
+        s3.create_bucket(Bucket="pc-photos")
+        listed = s3.list_buckets()
+        names = [b["Name"] for b in listed["Buckets"]]
+        assert "pc-photos" in names
+        assert len(listed["Owner"]["ID"]) == 64
+        assert s3.head_bucket(Bucket="pc-photos")["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert s3.get_bucket_location(Bucket="pc-photos")["LocationConstraint"] is None
+        s3.delete_bucket(Bucket="pc-photos")
+        with pytest.raises(ClientError) as gone:
+            s3.head_bucket(Bucket="pc-photos")
+        assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+    @pytest.mark.parametrize("name", ["ab", "Upper", "a..b", "192.168.1.1", "-start", "x" * 64])
+    def test_bad_names_are_refused(self, s3: Any, name: str) -> None:
+        """A name against S3's rules is InvalidBucketName, and no bucket is made."""
+        with pytest.raises(ClientError) as refused:
+            s3.create_bucket(Bucket=name)
+        assert _code(refused) == "InvalidBucketName"
+        assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+    def test_other_region_constraint_is_refused(self, s3: Any) -> None:
+        """A LocationConstraint naming another region than the endpoint's is refused."""
+        with pytest.raises(ClientError) as refused:
+            s3.create_bucket(
+                Bucket="pc-elsewhere", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+            )
+        assert _code(refused) == "IllegalLocationConstraintException"
+
+    def test_a_bucket_with_objects_is_not_deleted(self, s3: Any, bucket: str) -> None:
+        """DeleteBucket of a bucket holding an object is BucketNotEmpty (409)."""
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+        with pytest.raises(ClientError) as refused:
+            s3.delete_bucket(Bucket=bucket)
+        assert _code(refused) == "BucketNotEmpty"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+    def test_missing_bucket(self, s3: Any) -> None:
+        """Calls on a bucket that does not exist are NoSuchBucket."""
+        with pytest.raises(ClientError) as missing:
+            s3.list_objects_v2(Bucket="pc-no-such-bucket")
+        assert _code(missing) == "NoSuchBucket"
+        with pytest.raises(ClientError) as missing:
+            s3.put_object(Bucket="pc-no-such-bucket", Key="k", Body=b"x")
+        assert _code(missing) == "NoSuchBucket"
+
+
+class TestObjects:
+    def test_put_get_head_delete(self, s3: Any, bucket: str) -> None:
+        """An object comes back byte for byte with its ETag (the MD5), type, metadata and
+        headers; HeadObject says the same without the body; after DeleteObject, NoSuchKey."""
+        body = b"hello, bucket\n" * 1000
+        put = s3.put_object(Bucket=bucket, Key="dir/hello.txt", Body=body,
+                            ContentType="text/plain", Metadata={"owner": "kim"},
+                            CacheControl="max-age=60", ContentDisposition="inline")  # fmt: skip
+        etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+        assert put["ETag"] == etag
+        got = s3.get_object(Bucket=bucket, Key="dir/hello.txt")
+        assert got["Body"].read() == body
+        assert (got["ETag"], got["ContentType"], got["ContentLength"]) == (
+            etag,
+            "text/plain",
+            len(body),
+        )
+        assert got["Metadata"] == {"owner": "kim"}
+        assert (got["CacheControl"], got["ContentDisposition"]) == ("max-age=60", "inline")
+        head = s3.head_object(Bucket=bucket, Key="dir/hello.txt")
+        assert (head["ContentLength"], head["ETag"]) == (len(body), etag)
+        s3.delete_object(Bucket=bucket, Key="dir/hello.txt")
+        with pytest.raises(ClientError) as gone:
+            s3.get_object(Bucket=bucket, Key="dir/hello.txt")
+        assert _code(gone) == "NoSuchKey"
+
+    def test_keys_are_kept_exactly(self, s3: Any, bucket: str) -> None:
+        """Keys with spaces, unicode, '+', '%' and '//' are stored and listed as given."""
+        keys = ["a b/c+d.txt", "한글/파일.txt", "100%/x", "double//slash", "q?x=1&y"]
+        for key in keys:
+            s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+        listed = [c["Key"] for c in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+        assert listed == sorted(keys, key=lambda k: k.encode())
+        for key in keys:
+            assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == key.encode()
+
+    def test_overwrite_replaces(self, s3: Any, bucket: str) -> None:
+        """A second PUT of a key replaces the object."""
+        s3.put_object(Bucket=bucket, Key="k", Body=b"one")
+        s3.put_object(Bucket=bucket, Key="k", Body=b"two!")
+        assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"two!"
+        assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
+
+    def test_ranges(self, s3: Any, bucket: str) -> None:
+        """Range GETs answer 206 with Content-Range; a range past the end is InvalidRange."""
+        s3.put_object(Bucket=bucket, Key="k", Body=b"0123456789")
+        part = s3.get_object(Bucket=bucket, Key="k", Range="bytes=2-5")
+        assert part["Body"].read() == b"2345"
+        assert part["ContentRange"] == "bytes 2-5/10"
+        assert part["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert s3.get_object(Bucket=bucket, Key="k", Range="bytes=-3")["Body"].read() == b"789"
+        assert s3.get_object(Bucket=bucket, Key="k", Range="bytes=7-")["Body"].read() == b"789"
+        with pytest.raises(ClientError) as refused:
+            s3.get_object(Bucket=bucket, Key="k", Range="bytes=10-20")
+        assert _code(refused) == "InvalidRange"
+
+    def test_a_wrong_content_md5_stores_nothing(self, s3: Any, bucket: str) -> None:
+        """A body whose Content-MD5 does not match is BadDigest and nothing is stored."""
+        wrong = base64.b64encode(hashlib.md5(b"other", usedforsecurity=False).digest()).decode()
+        with pytest.raises(ClientError) as refused:
+            s3.put_object(Bucket=bucket, Key="k", Body=b"body", ContentMD5=wrong)
+        assert _code(refused) == "BadDigest"
+        assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+class TestListing:
+    KEYS: ClassVar[list[str]] = ["a.txt", "photos/2024/1.jpg", "photos/2024/2.jpg",
+                                 "photos/2025/1.jpg", "photos/top.jpg", "z.txt"]  # fmt: skip
+
+    @pytest.fixture
+    def filled(self, s3: Any, bucket: str) -> str:
+        """The bucket holding KEYS."""
+        for key in self.KEYS:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+        return bucket
+
+    def test_delimiter_rolls_up_common_prefixes(self, s3: Any, filled: str) -> None:
+        """With a delimiter, keys below the next '/' are one CommonPrefix each."""
+        top = s3.list_objects_v2(Bucket=filled, Delimiter="/")
+        assert [c["Key"] for c in top["Contents"]] == ["a.txt", "z.txt"]
+        assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["photos/"]
+        inner = s3.list_objects_v2(Bucket=filled, Prefix="photos/", Delimiter="/")
+        assert [c["Key"] for c in inner["Contents"]] == ["photos/top.jpg"]
+        assert [p["Prefix"] for p in inner["CommonPrefixes"]] == ["photos/2024/", "photos/2025/"]
+
+    def test_pages_cover_every_key_once(self, s3: Any, filled: str) -> None:
+        """Pages of two, by continuation token, list every key once, in order."""
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=filled, PaginationConfig={"PageSize": 2}
+        )
+        seen = [c["Key"] for page in pages for c in page.get("Contents", [])]
+        assert seen == self.KEYS
+
+    def test_pages_with_a_delimiter(self, s3: Any, filled: str) -> None:
+        """Paging with a delimiter lists each common prefix once."""
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=filled, Delimiter="/", PaginationConfig={"PageSize": 1}
+        )
+        items = []
+        for page in pages:
+            items += [c["Key"] for c in page.get("Contents", [])]
+            items += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        assert items == ["a.txt", "photos/", "z.txt"]
+
+    def test_start_after_and_v1_marker(self, s3: Any, filled: str) -> None:
+        """StartAfter (v2) and Marker (v1) list the keys after the one named."""
+        after = s3.list_objects_v2(Bucket=filled, StartAfter="photos/2025/1.jpg")
+        assert [c["Key"] for c in after["Contents"]] == ["photos/top.jpg", "z.txt"]
+        v1 = s3.list_objects(Bucket=filled, Marker="photos/top.jpg")
+        assert [c["Key"] for c in v1["Contents"]] == ["z.txt"]
+
+
+class TestAwsCli:
+    def test_mb_cp_ls_rm_rb(self, cloud: Server, tmp_path: Path) -> None:
+        """The seed's kind of session: make a bucket, copy a file up and back, list, remove."""
+        local = tmp_path / "notes.txt"
+        local.write_text("from the AWS CLI\n")
+
+        def cli(*args: str) -> str:
+            done = cloud.aws("s3", *args, check=False)
+            assert done.returncode == 0, (args, done.stdout, done.stderr)
+            return str(done.stdout)
+
+        assert "make_bucket: pc-cli" in cli("mb", "s3://pc-cli")
+        assert "upload:" in cli("cp", str(local), "s3://pc-cli/docs/notes.txt")
+        assert "notes.txt" in cli("ls", "s3://pc-cli/docs/")
+        assert "PRE docs/" in cli("ls", "s3://pc-cli/")
+        back = tmp_path / "back.txt"
+        cli("cp", "s3://pc-cli/docs/notes.txt", str(back))
+        assert back.read_text() == "from the AWS CLI\n"
+        assert "delete:" in cli("rm", "s3://pc-cli/docs/notes.txt")
+        assert "remove_bucket: pc-cli" in cli("rb", "s3://pc-cli")
