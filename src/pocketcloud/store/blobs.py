@@ -101,6 +101,27 @@ class Blobs:
             raise
         return writer
 
+    def join(self, blob_ids: Iterable[str]) -> tuple[str, int]:
+        """A new committed body: the bodies named, one after another (the kernel copies;
+        nothing passes through memory). Its id and size."""
+        blob_id = secrets.token_hex(16)
+        temp = self.root / "tmp" / blob_id
+        size = 0
+        try:
+            with open(temp, "xb") as out:
+                for part in blob_ids:
+                    size += _copy_into(self.path(part), out)
+                out.flush()
+                os.fsync(out.fileno())
+            final = self.path(blob_id)
+            final.parent.mkdir(exist_ok=True)
+            os.rename(temp, final)
+            _fsync_dir(final.parent)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return blob_id, size
+
     def remove(self, blob_ids: Iterable[str]) -> None:
         """Delete committed bodies (after the rows naming them are gone)."""
         for blob_id in blob_ids:
@@ -112,6 +133,18 @@ class Blobs:
         for folder in (self.root / "blobs").iterdir():
             found += [blob for blob in folder.iterdir() if blob.name not in named]
         return found
+
+
+def _copy_into(source: Path, out: BinaryIO) -> int:
+    with open(source, "rb") as part:
+        left = os.fstat(part.fileno()).st_size
+        total = left
+        while left:
+            copied = os.copy_file_range(part.fileno(), out.fileno(), left)
+            if copied == 0:
+                raise OSError(f"{source} ended early")
+            left -= copied
+    return total
 
 
 def _fsync_dir(path: Path) -> None:

@@ -293,6 +293,29 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX s3_objects_latest ON s3_objects(bucket, key) WHERE is_latest = 1;
     """,
+    # 5: S3 multipart uploads and their parts (each part's body a blob of its own)
+    """
+    CREATE TABLE s3_uploads (
+        upload_id TEXT PRIMARY KEY,
+        bucket TEXT NOT NULL REFERENCES s3_buckets(name),
+        key TEXT NOT NULL,
+        initiated TEXT NOT NULL,
+        content_type TEXT,
+        headers TEXT NOT NULL DEFAULT '{}',
+        metadata TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX s3_uploads_bucket ON s3_uploads(bucket, key);
+
+    CREATE TABLE s3_parts (
+        upload_id TEXT NOT NULL REFERENCES s3_uploads(upload_id),
+        part_number INTEGER NOT NULL,
+        blob TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        etag TEXT NOT NULL,
+        last_modified TEXT NOT NULL,
+        PRIMARY KEY (upload_id, part_number)
+    );
+    """,
 )
 
 VERSION = len(MIGRATIONS)

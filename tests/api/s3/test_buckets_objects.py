@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -221,3 +224,80 @@ class TestAwsCli:
         assert back.read_text() == "from the AWS CLI\n"
         assert "delete:" in cli("rm", "s3://pc-cli/docs/notes.txt")
         assert "remove_bucket: pc-cli" in cli("rb", "s3://pc-cli")
+
+
+class TestPresigned:
+    def test_presigned_get_and_put_with_plain_http(self, cloud: Server, bucket: str) -> None:
+        """A presigned (SigV4) PUT URL takes a body from a client with no AWS code at all,
+        and a presigned GET URL gives it back; a tampered or expired URL is refused."""
+        s3 = cloud.client("s3", signature_version="s3v4")
+        put_url = s3.generate_presigned_url(
+            "put_object", Params={"Bucket": bucket, "Key": "shared.txt"}, ExpiresIn=300
+        )
+        request = urllib.request.Request(put_url, data=b"no keys needed", method="PUT")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (local)
+            assert answer.status == 200
+        get_url = s3.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": "shared.txt"}, ExpiresIn=300
+        )
+        with urllib.request.urlopen(get_url, timeout=10) as answer:  # noqa: S310 (local)
+            assert answer.read() == b"no keys needed"
+        tampered = get_url.replace("shared.txt", "other.txt")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(tampered, timeout=10)  # noqa: S310 (local)
+        assert refused.value.code == 403
+        assert b"<Code>SignatureDoesNotMatch</Code>" in refused.value.read()
+        expired = s3.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": "shared.txt"}, ExpiresIn=1
+        )
+        time.sleep(2.1)
+        with pytest.raises(urllib.error.HTTPError) as late:
+            urllib.request.urlopen(expired, timeout=10)  # noqa: S310 (local)
+        assert late.value.code == 403
+        assert b"<Message>Request has expired</Message>" in late.value.read()
+
+
+class TestCopyAndBulkDelete:
+    def test_copy_keeps_or_replaces_metadata(self, s3: Any, bucket: str) -> None:
+        """CopyObject copies bytes and metadata (COPY); REPLACE takes the request's; a copy
+        onto itself without REPLACE is refused."""
+        s3.put_object(Bucket=bucket, Key="src.txt", Body=b"payload", ContentType="text/plain",
+                      Metadata={"a": "1"})  # fmt: skip
+        copied = s3.copy_object(Bucket=bucket, Key="dst.txt",
+                                CopySource={"Bucket": bucket, "Key": "src.txt"})  # fmt: skip
+        assert (
+            copied["CopyObjectResult"]["ETag"]
+            == s3.head_object(Bucket=bucket, Key="src.txt")["ETag"]
+        )
+        got = s3.get_object(Bucket=bucket, Key="dst.txt")
+        assert (got["Body"].read(), got["Metadata"], got["ContentType"]) == (
+            b"payload", {"a": "1"}, "text/plain",
+        )  # fmt: skip
+        s3.copy_object(Bucket=bucket, Key="src.txt", CopySource=f"{bucket}/src.txt",
+                       MetadataDirective="REPLACE", Metadata={"b": "2"})  # fmt: skip
+        assert s3.head_object(Bucket=bucket, Key="src.txt")["Metadata"] == {"b": "2"}
+        with pytest.raises(ClientError) as refused:
+            s3.copy_object(Bucket=bucket, Key="src.txt", CopySource=f"{bucket}/src.txt")
+        assert _code(refused) == "InvalidRequest"
+
+    def test_delete_objects(self, s3: Any, bucket: str) -> None:
+        """DeleteObjects removes the keys named and reports each one deleted."""
+        for key in ("a", "b", "c"):
+            s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+        answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "a"}, {"Key": "b"}]})
+        assert sorted(d["Key"] for d in answer["Deleted"]) == ["a", "b"]
+        assert [c["Key"] for c in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["c"]
+
+    def test_cli_recursive_sync_and_rm(self, cloud: Server, bucket: str, tmp_path: Path) -> None:
+        """``aws s3 sync`` uploads a tree, ``aws s3 rm --recursive`` (DeleteObjects) empties it."""
+        for name in ("a.txt", "sub/b.txt", "sub/deeper/c.txt"):
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_text(name)
+        done = cloud.aws("s3", "sync", str(tmp_path), f"s3://{bucket}/tree", check=False)
+        assert done.returncode == 0, done.stderr
+        s3 = cloud.client("s3")
+        keys = [c["Key"] for c in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+        assert keys == ["tree/a.txt", "tree/sub/b.txt", "tree/sub/deeper/c.txt"]
+        done = cloud.aws("s3", "rm", "--recursive", f"s3://{bucket}/tree", check=False)
+        assert done.returncode == 0, done.stderr
+        assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0

@@ -32,7 +32,11 @@ from pocketcloud.api.authenticate import authenticate, signature_error
 from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call, Result
 from pocketcloud.api.restxml import HttpCall, RestXml
-from pocketcloud.api.s3 import buckets, objects  # noqa: F401 (importing registers the handlers)
+from pocketcloud.api.s3 import (  # noqa: F401 (importing registers the handlers)
+    buckets,
+    multipart,
+    objects,
+)
 from pocketcloud.api.s3.common import registry
 from pocketcloud.errors import ClientError, CloudError, ServerError
 from pocketcloud.services.context import Cloud

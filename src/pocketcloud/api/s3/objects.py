@@ -11,7 +11,7 @@ import base64
 import binascii
 import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from pocketcloud.api.call import Call, Params, Result
 from pocketcloud.api.s3.common import moment, owner_view, registry
@@ -170,3 +170,43 @@ def _token_key(token: str) -> str:
         raise ClientError(
             "InvalidArgument", "The continuation token provided is incorrect"
         ) from None
+
+
+@registry.op("CopyObject")
+def copy_object(call: Call, p: Params) -> Result:
+    source = _copy_source(p["CopySource"])
+    attrs = None
+    if p.get("MetadataDirective") == "REPLACE":
+        headers = {wire: str(p[member]) for member, wire in HEADERS.items() if p.get(member)}
+        attrs = svc.ObjectAttrs(p.get("ContentType"), headers, dict(p.get("Metadata") or {}))
+    stored = svc.copy_object(call.cloud, source, p["Bucket"], p["Key"], attrs)
+    return {"CopyObjectResult": {"ETag": stored.etag, "LastModified": moment(stored.last_modified)}}
+
+
+def _copy_source(raw: str) -> tuple[str, str]:
+    """``bucket/key`` (percent-encoded, maybe with a leading ``/`` and ``?versionId=``)."""
+    path = raw.partition("?")[0]
+    bucket, _, key = unquote(path).lstrip("/").partition("/")
+    if not bucket or not key:
+        raise ClientError(
+            "InvalidArgument",
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+        )
+    return bucket, key
+
+
+@registry.op("DeleteObjects")
+def delete_objects(call: Call, p: Params) -> Result:
+    wanted = (p.get("Delete") or {}).get("Objects") or []
+    if len(wanted) > MAX_KEYS:
+        raise ClientError(
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate against our "
+            "published schema",
+        )
+    deleted = []
+    for item in wanted:
+        svc.delete_object(call.cloud, p["Bucket"], item["Key"])
+        deleted.append({"Key": item["Key"]})
+    quiet = bool((p.get("Delete") or {}).get("Quiet"))
+    return {} if quiet else {"Deleted": deleted}

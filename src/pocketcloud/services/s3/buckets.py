@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from pocketcloud.errors import ClientError
 from pocketcloud.services.context import Cloud, now
-from pocketcloud.services.s3.common import no_such_bucket, require_bucket
+from pocketcloud.services.s3 import multipart
+from pocketcloud.services.s3.common import blobs, no_such_bucket, require_bucket
 
 #: lower-case letters, digits, dots and hyphens; a letter or digit at each end
 _NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -116,7 +117,9 @@ def delete_bucket(cloud: Cloud, name: str) -> None:
             raise ClientError(
                 "BucketNotEmpty", "The bucket you tried to delete is not empty", status=409
             )
+        leftover = multipart.forget_bucket_uploads(cloud, name)
         cloud.store.execute("DELETE FROM s3_buckets WHERE name = ?", (name,))
+    blobs(cloud).remove(leftover)
 
 
 def bucket_location(cloud: Cloud, name: str) -> str | None:

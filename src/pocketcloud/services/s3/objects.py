@@ -7,9 +7,10 @@ place and commits the row in one transaction, then removes the body it replaced.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from pocketcloud.errors import ClientError
 from pocketcloud.services.context import Cloud, now
 from pocketcloud.services.s3.common import blobs, no_such_key, require_bucket
 from pocketcloud.store.blobs import BlobWriter
@@ -60,19 +61,26 @@ def put_object(
 ) -> S3Object:
     """PutObject: the body (already written) becomes the key's object."""
     blob = body.commit()
-    stored = S3Object(bucket, key, NULL_VERSION, blob, body.size, f'"{body.md5.hexdigest()}"',
-                      now(), attrs)  # fmt: skip
+    etag = f'"{body.md5.hexdigest()}"'
+    return store(cloud, S3Object(bucket, key, NULL_VERSION, blob, body.size, etag, now(), attrs))
+
+
+def store(cloud: Cloud, stored: S3Object, *, also: Callable[[], object] | None = None) -> S3Object:
+    """Commit ``stored`` (its blob already in place) as the key's object, with ``also``
+    in the same transaction; then remove the body it replaced (or, if it failed, its own)."""
     try:
         with cloud.store.transaction():
-            require_bucket(cloud, bucket)
-            old = _latest(cloud, bucket, key)
+            require_bucket(cloud, stored.bucket)
+            old = _latest(cloud, stored.bucket, stored.key)
             cloud.store.execute(
                 "DELETE FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?",
-                (bucket, key, NULL_VERSION),
+                (stored.bucket, stored.key, NULL_VERSION),
             )
             _insert(cloud, stored)
+            if also is not None:
+                also()
     except BaseException:
-        blobs(cloud).remove([blob])
+        blobs(cloud).remove([stored.blob])
         raise
     if old is not None and old.blob:
         blobs(cloud).remove([old.blob])
@@ -180,8 +188,31 @@ def _rolled(key: str, prefix: str, delimiter: str) -> str | None:
 def sweep(cloud: Cloud) -> list[str]:
     """What a kill left behind, removed: partial bodies, and bodies no row names (the
     rename happened, the commit did not). Call at start-up only, before any request."""
-    rows = cloud.store.all("SELECT blob FROM s3_objects WHERE blob IS NOT NULL")
+    rows = cloud.store.all(
+        "SELECT blob FROM s3_objects WHERE blob IS NOT NULL UNION SELECT blob FROM s3_parts"
+    )
     found = blobs(cloud).leftovers({row["blob"] for row in rows})
     for path in found:
         path.unlink(missing_ok=True)
     return [path.name for path in found]
+
+
+def copy_object(
+    cloud: Cloud, source: tuple[str, str], bucket: str, key: str, attrs: ObjectAttrs | None
+) -> S3Object:
+    """CopyObject: the source's bytes under a new key; its attributes too unless ``attrs``
+    replaces them. Copying an object onto itself must change its attributes (as S3)."""
+    original = get_object(cloud, *source)
+    if source == (bucket, key) and attrs is None:
+        raise ClientError(
+            "InvalidRequest",
+            "This copy request is illegal because it is trying to copy an object to itself "
+            "without changing the object's metadata, storage class, website redirect location "
+            "or encryption attributes.",
+        )
+    require_bucket(cloud, bucket)
+    body = blobs(cloud).copy(original.blob) if original.blob else blobs(cloud).writer()
+    try:
+        return put_object(cloud, bucket, key, body, attrs or original.attrs)
+    finally:
+        body.discard()
