@@ -301,3 +301,22 @@ class TestCopyAndBulkDelete:
         done = cloud.aws("s3", "rm", "--recursive", f"s3://{bucket}/tree", check=False)
         assert done.returncode == 0, done.stderr
         assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+class TestConditions:
+    def test_conditional_get_and_put(self, s3: Any, bucket: str) -> None:
+        """If-None-Match with the current ETag is 304; If-Match with another is 412; a
+        create-only PUT (If-None-Match: *) of an existing key is 412 and changes nothing."""
+        etag = s3.put_object(Bucket=bucket, Key="k", Body=b"v1")["ETag"]
+        with pytest.raises(ClientError) as same:
+            s3.get_object(Bucket=bucket, Key="k", IfNoneMatch=etag)
+        assert same.value.response["ResponseMetadata"]["HTTPStatusCode"] == 304
+        with pytest.raises(ClientError) as other:
+            s3.get_object(Bucket=bucket, Key="k", IfMatch='"0000"')
+        assert _code(other) == "PreconditionFailed"
+        with pytest.raises(ClientError) as exists:
+            s3.put_object(Bucket=bucket, Key="k", Body=b"v2", IfNoneMatch="*")
+        assert _code(exists) == "PreconditionFailed"
+        assert s3.get_object(Bucket=bucket, Key="k", IfMatch=etag)["Body"].read() == b"v1"
+        s3.put_object(Bucket=bucket, Key="new", Body=b"n", IfNoneMatch="*")
+        assert s3.get_object(Bucket=bucket, Key="new")["Body"].read() == b"n"

@@ -220,7 +220,7 @@ def _marking(send: Send, started: list[bool]) -> Send:
 async def _send_error(send: Send, scope: Scope, error: CloudError, request_id: str) -> None:
     body = render_error(error, request_id)
     headers = [(b"content-type", b"application/xml"), *_ids(request_id)]
-    if scope["method"] == "HEAD":  # botocore reads a HEAD error from its status alone
+    if scope["method"] == "HEAD" or error.status == 304:  # no body: HEAD, Not Modified
         body = b""
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": error.status, "headers": headers})

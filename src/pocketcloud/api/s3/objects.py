@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from pocketcloud.api.call import Call, Params, Result
+from pocketcloud.api.s3 import conditions
 from pocketcloud.api.s3.common import moment, owner_view, registry
 from pocketcloud.errors import ClientError
 from pocketcloud.services.s3 import objects as svc
@@ -31,7 +32,12 @@ MAX_KEYS = 1000
 def put_object(call: Call, p: Params) -> Result:
     headers = {wire: str(p[member]) for member, wire in HEADERS.items() if p.get(member)}
     attrs = svc.ObjectAttrs(p.get("ContentType"), headers, dict(p.get("Metadata") or {}))
-    stored = svc.put_object(call.cloud, p["Bucket"], p["Key"], p["Body"], attrs)
+    wanted = _conditions(p)
+
+    def precondition(old: svc.S3Object | None) -> None:
+        conditions.check_write(wanted, None if old is None else old.etag)
+
+    stored = svc.put_object(call.cloud, p["Bucket"], p["Key"], p["Body"], attrs, precondition)
     return {"ETag": stored.etag}
 
 
@@ -53,12 +59,22 @@ def _head(obj: svc.S3Object) -> Result:
 
 @registry.op("HeadObject")
 def head_object(call: Call, p: Params) -> Result:
-    return _head(svc.get_object(call.cloud, p["Bucket"], p["Key"]))
+    obj = svc.get_object(call.cloud, p["Bucket"], p["Key"])
+    conditions.check_read(_conditions(p), obj.etag, moment(obj.last_modified))
+    return _head(obj)
+
+
+def _conditions(p: Params) -> conditions.Conditions:
+    return conditions.Conditions(
+        p.get("IfMatch"), p.get("IfNoneMatch"), p.get("IfModifiedSince"),
+        p.get("IfUnmodifiedSince"),
+    )  # fmt: skip
 
 
 @registry.op("GetObject")
 def get_object(call: Call, p: Params) -> Result:
     obj = svc.get_object(call.cloud, p["Bucket"], p["Key"])
+    conditions.check_read(_conditions(p), obj.etag, moment(obj.last_modified))
     out = _head(obj)
     start, end = 0, obj.size
     if p.get("Range"):

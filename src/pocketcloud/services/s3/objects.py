@@ -56,22 +56,41 @@ class Listing:
     last: str | None
 
 
+#: checks the object a write replaces (None: there is none) inside the write's transaction
+Precondition = Callable[["S3Object | None"], object]
+
+
 def put_object(
-    cloud: Cloud, bucket: str, key: str, body: BlobWriter, attrs: ObjectAttrs
+    cloud: Cloud,
+    bucket: str,
+    key: str,
+    body: BlobWriter,
+    attrs: ObjectAttrs,
+    precondition: Precondition | None = None,
 ) -> S3Object:
-    """PutObject: the body (already written) becomes the key's object."""
+    """PutObject: the body (already written) becomes the key's object, if
+    ``precondition`` (If-Match, If-None-Match) holds for the object it replaces."""
     blob = body.commit()
     etag = f'"{body.md5.hexdigest()}"'
-    return store(cloud, S3Object(bucket, key, NULL_VERSION, blob, body.size, etag, now(), attrs))
+    made = S3Object(bucket, key, NULL_VERSION, blob, body.size, etag, now(), attrs)
+    return store(cloud, made, precondition=precondition)
 
 
-def store(cloud: Cloud, stored: S3Object, *, also: Callable[[], object] | None = None) -> S3Object:
+def store(
+    cloud: Cloud,
+    stored: S3Object,
+    *,
+    also: Callable[[], object] | None = None,
+    precondition: Precondition | None = None,
+) -> S3Object:
     """Commit ``stored`` (its blob already in place) as the key's object, with ``also``
     in the same transaction; then remove the body it replaced (or, if it failed, its own)."""
     try:
         with cloud.store.transaction():
             require_bucket(cloud, stored.bucket)
             old = _latest(cloud, stored.bucket, stored.key)
+            if precondition is not None:
+                precondition(old)
             cloud.store.execute(
                 "DELETE FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?",
                 (stored.bucket, stored.key, NULL_VERSION),
