@@ -14,7 +14,7 @@ import os
 import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 CHUNK = 256 * 1024
 
@@ -31,6 +31,10 @@ class BlobWriter:
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha256 = hashlib.sha256()
         self.committed = False
+        #: more digests to keep while the body streams (``update(bytes)`` objects)
+        self.hashers: dict[str, Any] = {}
+        #: what the caller verified of them, to keep with the body (header name → value)
+        self.checksums: dict[str, str] = {}
 
     def write(self, chunk: bytes) -> None:
         """Append a chunk (side effect: writes the temporary file)."""
@@ -38,6 +42,8 @@ class BlobWriter:
         self.size += len(chunk)
         self.md5.update(chunk)
         self.sha256.update(chunk)
+        for hasher in self.hashers.values():
+            hasher.update(chunk)
 
     def commit(self) -> str:
         """fsync, then move the body to its place; the blob's id (side effect: rename)."""

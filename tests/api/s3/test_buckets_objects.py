@@ -8,6 +8,7 @@ import hashlib
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -320,3 +321,27 @@ class TestConditions:
         assert s3.get_object(Bucket=bucket, Key="k", IfMatch=etag)["Body"].read() == b"v1"
         s3.put_object(Bucket=bucket, Key="new", Body=b"n", IfNoneMatch="*")
         assert s3.get_object(Bucket=bucket, Key="new")["Body"].read() == b"n"
+
+
+class TestChecksums:
+    def test_crc32_and_sha256_are_checked_kept_and_given_back(self, s3: Any, bucket: str) -> None:
+        """boto3 sends a CRC32 of the body (its default); a SHA-256 asked for is checked
+        too; a reader asking for checksums gets them back, and botocore verifies the body."""
+        body = b"checked bytes" * 100
+        s3.put_object(Bucket=bucket, Key="crc", Body=body)
+        got = s3.get_object(Bucket=bucket, Key="crc", ChecksumMode="ENABLED")
+        crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+        assert got["ChecksumCRC32"] == crc
+        assert got["Body"].read() == body
+        put = s3.put_object(Bucket=bucket, Key="sha", Body=body, ChecksumAlgorithm="SHA256")
+        sha = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        assert put["ChecksumSHA256"] == sha
+        head = s3.head_object(Bucket=bucket, Key="sha", ChecksumMode="ENABLED")
+        assert head["ChecksumSHA256"] == sha
+
+    def test_a_wrong_checksum_stores_nothing(self, s3: Any, bucket: str) -> None:
+        """A body whose declared CRC32 is not its own is BadDigest; nothing is stored."""
+        with pytest.raises(ClientError) as refused:
+            s3.put_object(Bucket=bucket, Key="bad", Body=b"body", ChecksumCRC32="AAAAAA==")
+        assert _code(refused) == "BadDigest"
+        assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0

@@ -32,8 +32,9 @@ from pocketcloud.api.authenticate import authenticate, signature_error
 from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call, Result
 from pocketcloud.api.restxml import HttpCall, RestXml
-from pocketcloud.api.s3 import (  # noqa: F401 (importing registers the handlers)
+from pocketcloud.api.s3 import (  # noqa: F401 (importing a handler module registers it)
     buckets,
+    checksums,
     multipart,
     objects,
 )
@@ -151,9 +152,11 @@ async def _receive_blob(
     """The request body streamed into ``writer``, its digests checked (the partial body is
     dropped on any failure)."""
     try:
+        writer.hashers = dict(checksums.wanted(headers))
         async for chunk in body_chunks(receive):
             writer.write(chunk)
         check_digests(headers, writer.sha256.hexdigest(), writer.md5.digest())
+        writer.checksums = checksums.check(headers, writer.hashers)
     except Disconnected:
         writer.discard()
         raise ClientError("IncompleteBody", "The request body ended early.") from None

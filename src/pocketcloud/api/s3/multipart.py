@@ -4,6 +4,7 @@ ListMultipartUploads (UploadPart's body arrives as a streamed ``BlobWriter``).""
 from __future__ import annotations
 
 from pocketcloud.api.call import Call, Params, Result
+from pocketcloud.api.s3 import checksums
 from pocketcloud.api.s3.common import moment, owner_view, registry
 from pocketcloud.api.s3.objects import HEADERS
 from pocketcloud.services.s3 import multipart as svc
@@ -25,7 +26,7 @@ def upload_part(call: Call, p: Params) -> Result:
     part = svc.upload_part(
         call.cloud, p["Bucket"], p["Key"], p["UploadId"], int(p["PartNumber"]), p["Body"]
     )
-    return {"ETag": part.etag}
+    return {"ETag": part.etag, **checksums.members(p["Body"].checksums)}
 
 
 @registry.op("CompleteMultipartUpload")

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from pocketcloud.api.call import Call, Params, Result
-from pocketcloud.api.s3 import conditions
+from pocketcloud.api.s3 import checksums, conditions
 from pocketcloud.api.s3.common import moment, owner_view, registry
 from pocketcloud.errors import ClientError
 from pocketcloud.services.s3 import objects as svc
@@ -31,6 +31,7 @@ MAX_KEYS = 1000
 @registry.op("PutObject")
 def put_object(call: Call, p: Params) -> Result:
     headers = {wire: str(p[member]) for member, wire in HEADERS.items() if p.get(member)}
+    headers.update(p["Body"].checksums)
     attrs = svc.ObjectAttrs(p.get("ContentType"), headers, dict(p.get("Metadata") or {}))
     wanted = _conditions(p)
 
@@ -38,7 +39,7 @@ def put_object(call: Call, p: Params) -> Result:
         conditions.check_write(wanted, None if old is None else old.etag)
 
     stored = svc.put_object(call.cloud, p["Bucket"], p["Key"], p["Body"], attrs, precondition)
-    return {"ETag": stored.etag}
+    return {"ETag": stored.etag, **checksums.members(stored.attrs.headers)}
 
 
 def _head(obj: svc.S3Object) -> Result:
@@ -61,7 +62,15 @@ def _head(obj: svc.S3Object) -> Result:
 def head_object(call: Call, p: Params) -> Result:
     obj = svc.get_object(call.cloud, p["Bucket"], p["Key"])
     conditions.check_read(_conditions(p), obj.etag, moment(obj.last_modified))
-    return _head(obj)
+    return _with_checksums(p, obj, _head(obj))
+
+
+def _with_checksums(p: Params, obj: svc.S3Object, out: Result) -> Result:
+    """The object's checksums, when asked for (x-amz-checksum-mode: ENABLED) and the
+    answer is the whole object."""
+    if p.get("ChecksumMode") == "ENABLED" and "ContentRange" not in out:
+        out.update(checksums.members(obj.attrs.headers))
+    return out
 
 
 def _conditions(p: Params) -> conditions.Conditions:
@@ -82,7 +91,7 @@ def get_object(call: Call, p: Params) -> Result:
         out["ContentRange"] = f"bytes {start}-{end - 1}/{obj.size}"
         out["ContentLength"] = end - start
     out["Body"] = blobs(call.cloud).read(obj.blob, start, end) if obj.size else iter(())
-    return out
+    return _with_checksums(p, obj, out)
 
 
 def _range(header: str, size: int) -> tuple[int, int]:
