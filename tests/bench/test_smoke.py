@@ -291,3 +291,55 @@ class TestApiBench:
         found = re.fullmatch(rf"floor ratio: {NUM}%", last)
         assert found is not None, out
         assert float(found[1]) > 0
+
+
+class TestS3Bench:
+    @pytest.fixture(scope="class")
+    @classmethod
+    def out(cls) -> str:
+        """``bench/s3.py --smoke``'s output."""
+        return smoke("s3.py", timeout=300)
+
+    @pytest.mark.parametrize(
+        "label", [r"\(a\) 4 KiB PUT\+GET, 1 client: ", r"\(b\) 4 KiB PUT\+GET, 8 threads:"]
+    )
+    def test_small_objects(self, out: str, label: str) -> None:
+        """(a), (b): PUT+GET pairs per second against pocketcloud and moto, and the ratio."""
+        ours, theirs, ratio = figure(
+            rf"{label} pocketcloud {NUM} pairs/s, moto {NUM} pairs/s, ratio {NUM}x"
+            r"   \(target >= 3x\)",
+            out,
+        )
+        assert ours > 0
+        assert theirs > 0
+        assert ratio > 0
+
+    def test_multipart_against_cp(self, out: str) -> None:
+        """(c): a 16 MiB multipart upload and download, and cp of the file as the floor."""
+        found = figure(
+            rf"\(c\) {NUM} MiB multipart: upload {NUM} s \({NUM} MiB/s\), download {NUM} s "
+            rf"\({NUM} MiB/s\); cp on the same disk {NUM} s \({NUM} MiB/s\); ratio up {NUM}x, "
+            rf"down {NUM}x   \(target >= 0.5x\)",
+            out,
+        )
+        assert found[0] == 16
+        assert all(value >= 0 for value in found)
+
+    def test_memory(self, out: str) -> None:
+        """(d): the server's RSS before and at its peak while 32 MiB moves."""
+        size, before, peak, _growth = figure(
+            rf"\(d\) server RSS while {NUM} MiB goes up and back: {NUM} MiB before, peak {NUM} "
+            rf"MiB, growth -?{NUM} MiB   \(target < 64 MiB\)",
+            out,
+        )
+        assert size == 32
+        assert before > 0
+        assert peak > 0
+
+    def test_sync(self, out: str) -> None:
+        """(e): aws s3 sync of 20 files."""
+        files, seconds, _rate = figure(
+            rf"\(e\) aws s3 sync of {NUM} files: {NUM} s \({NUM} files/s\)", out
+        )
+        assert files == 20
+        assert seconds > 0
