@@ -16,7 +16,7 @@ from typing import Any
 
 import botocore.loaders
 
-from pocketcloud.api.registry import REGISTRIES
+from pocketcloud.api.registry import REGISTRIES, SERVED
 
 #: how an operation differs from AWS, where it does (shown in the table)
 DIFFERENCES: dict[str, str] = {
@@ -44,6 +44,11 @@ DIFFERENCES: dict[str, str] = {
     "AssociateAddress": "any instance of the machine reaches an Elastic IP, even one whose "
     "subnet has no route to an internet gateway",
     "CreateLaunchTemplate": "ClientToken is accepted but not idempotent",
+    "PutObject": "bodies signed with their SHA-256, UNSIGNED-PAYLOAD or in a presigned URL; "
+    "aws-chunked bodies (STREAMING-…) are not taken yet; CRC32C and CRC64NVME checksums are "
+    "refused (no library for them here)",
+    "CreateBucket": "path-style addressing only (the bucket is the first path segment)",
+    "ListBuckets": "no pagination (ContinuationToken, MaxBuckets are ignored)",
 }
 
 
@@ -132,8 +137,8 @@ def render() -> str:
         "An unknown filter gets AWS's `InvalidParameterValue`.",
         "",
     ]
-    for service in sorted(REGISTRIES):
-        served = REGISTRIES[service].handlers
+    for service in sorted(SERVED):
+        served = SERVED[service].handlers
         total = len(_model(service)["operations"])
         out += [
             f"## {service.upper()} — {len(served)} of {total} operations",
@@ -151,8 +156,8 @@ def render() -> str:
 def summary() -> str:
     """The compact list README carries between its ``operations`` markers."""
     lines = []
-    for service in sorted(REGISTRIES):
-        served = sorted(REGISTRIES[service].handlers)
+    for service in sorted(SERVED):
+        served = sorted(SERVED[service].handlers)
         lines.append(f"- **{service.upper()}** ({len(served)}): " + ", ".join(served) + ".")
     return "\n".join(lines) + "\n"
 

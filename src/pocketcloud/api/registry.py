@@ -1,7 +1,8 @@
 """Every served operation's wire handler, by service: importing a handler module registers it.
 
 A service is the one a request's SigV4 credential scope names (``…/ec2/aws4_request``).
-A new AWS service adds its package beside ``ec2/``, ``iam/`` and ``sts/`` and its line here.
+A new AWS service adds its package beside ``ec2/``, ``iam/``, ``sts/`` and ``s3/`` and its
+line here.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from pocketcloud.api.ec2 import (  # noqa: F401 (importing registers the handler
 from pocketcloud.api.ec2.common import registry as ec2
 from pocketcloud.api.iam import policies, users  # noqa: F401 (importing registers the handlers)
 from pocketcloud.api.iam.common import registry as iam
+from pocketcloud.api.s3 import buckets, multipart, objects  # noqa: F401 (registers them)
+from pocketcloud.api.s3.common import registry as s3
 from pocketcloud.api.sts.identity import registry as sts
 
+#: the query-protocol services, answered by ``Api`` through codec.py
 REGISTRIES: dict[str, Registry] = {"ec2": ec2, "iam": iam, "sts": sts}
+#: every served service (S3, rest-xml, is answered by ``api.s3.edge``)
+SERVED: dict[str, Registry] = {**REGISTRIES, "s3": s3}

@@ -31,14 +31,9 @@ from pocketcloud.api.asgi import Disconnected, Message, Receive, Scope, Send, bo
 from pocketcloud.api.authenticate import authenticate, signature_error
 from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call, Result
+from pocketcloud.api.registry import SERVED
 from pocketcloud.api.restxml import HttpCall, RestXml
-from pocketcloud.api.s3 import (  # noqa: F401 (importing a handler module registers it)
-    buckets,
-    checksums,
-    multipart,
-    objects,
-)
-from pocketcloud.api.s3.common import registry
+from pocketcloud.api.s3 import checksums
 from pocketcloud.errors import ClientError, CloudError, ServerError
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.iam.principals import Principal
@@ -87,7 +82,7 @@ class S3Edge:
         params = self.codec.parse(operation, call, body)
         client = scope.get("client") or ("127.0.0.1", 0)
         authorize(self.cloud, principal, "s3", operation, params, client[0], region)
-        handler = registry.handlers.get(operation)
+        handler = SERVED["s3"].handlers.get(operation)
         if handler is None:
             raise ClientError(
                 "NotImplemented", f"{operation} is not implemented by pocketcloud", status=501
