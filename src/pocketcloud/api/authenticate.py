@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pocketcloud.api import sigv4
+from pocketcloud.api import sigv2, sigv4
 from pocketcloud.errors import ClientError
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.iam.principals import Principal, by_access_key
@@ -88,3 +88,20 @@ def _s3_signature_error(error: sigv4.SigV4Error, presigned: bool) -> ClientError
     if kind is sigv4.SigV4ErrorKind.INCOMPLETE:
         return ClientError("AuthorizationQueryParametersError", error.message, status=400)
     return ClientError("InvalidRequest", error.message, status=400)
+
+
+def authenticate_v2(
+    cloud: Cloud, http: sigv4.HttpRequest, claim: sigv2.PresignedV2, now: datetime
+) -> Principal:
+    """The principal whose key signed an S3 presigned URL of Signature Version 2."""
+    principal = by_access_key(cloud, claim.access_key_id)
+    if principal is None or not principal.active:
+        raise _unknown_key("s3")
+    try:
+        sigv2.verify(claim, http.method, http.path, http.query, http.headers, principal.secret,
+                     now.timestamp())  # fmt: skip
+    except sigv2.SigV2Error as error:
+        if error.kind == "mismatch":
+            raise ClientError("SignatureDoesNotMatch", error.message, status=403) from error
+        raise ClientError("AccessDenied", error.message, status=403) from error
+    return principal

@@ -304,6 +304,33 @@ class TestCopyAndBulkDelete:
         assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 
+class TestPresignedV2:
+    def test_boto3_default_presigned_urls(self, s3: Any, bucket: str) -> None:
+        """boto3's generate_presigned_url with no signature setting (Signature Version 2)
+        works for GET and PUT with plain HTTP; a tampered one is SignatureDoesNotMatch."""
+        put_url = s3.generate_presigned_url(
+            "put_object", Params={"Bucket": bucket, "Key": "v2.txt"}, ExpiresIn=300
+        )
+        assert "AWSAccessKeyId=" in put_url
+        # Signature Version 2 signs the Content-Type: send none, as curl -T does
+        request = urllib.request.Request(  # noqa: S310 (local)
+            put_url, data=b"v2 body", method="PUT", headers={"Content-Type": ""}
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (local)
+            assert answer.status == 200
+        get_url = s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": bucket, "Key": "v2.txt", "ResponseContentType": "text/csv"},
+            ExpiresIn=300,
+        )
+        with urllib.request.urlopen(get_url, timeout=10) as answer:  # noqa: S310 (local)
+            assert answer.read() == b"v2 body"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(get_url.replace("v2.txt", "v3.txt"), timeout=10)  # noqa: S310
+        assert refused.value.code == 403
+        assert b"<Code>SignatureDoesNotMatch</Code>" in refused.value.read()
+
+
 class TestConditions:
     def test_conditional_get_and_put(self, s3: Any, bucket: str) -> None:
         """If-None-Match with the current ETag is 304; If-Match with another is 412; a

@@ -26,9 +26,9 @@ from xml.sax.saxutils import escape
 import botocore.loaders
 import botocore.model
 
-from pocketcloud.api import sigv4
+from pocketcloud.api import sigv2, sigv4
 from pocketcloud.api.asgi import Disconnected, Message, Receive, Scope, Send, body_chunks
-from pocketcloud.api.authenticate import authenticate, signature_error
+from pocketcloud.api.authenticate import authenticate, authenticate_v2, signature_error
 from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call, Result
 from pocketcloud.api.registry import SERVED
@@ -98,6 +98,13 @@ class S3Edge:
         await self._answer(send, operation, result, request_id)
 
     def _caller(self, http: sigv4.HttpRequest) -> tuple[Principal, str]:
+        try:
+            presigned_v2 = sigv2.parse(http.query)
+        except sigv2.SigV2Error as error:
+            raise ClientError("AccessDenied", error.message, status=403) from error
+        if presigned_v2 is not None:
+            principal = authenticate_v2(self.cloud, http, presigned_v2, self.clock())
+            return principal, self.cloud.region
         try:
             signature = sigv4.parse(http)
         except sigv4.SigV4Error as error:
