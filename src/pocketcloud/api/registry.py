@@ -25,7 +25,12 @@ from pocketcloud.api.ec2 import (  # noqa: F401 (importing registers the handler
 from pocketcloud.api.ec2.common import registry as ec2
 from pocketcloud.api.iam import policies, users  # noqa: F401 (importing registers the handlers)
 from pocketcloud.api.iam.common import registry as iam
-from pocketcloud.api.s3 import buckets, multipart, objects  # noqa: F401 (registers them)
+from pocketcloud.api.s3 import (  # noqa: F401 (importing registers the handlers)
+    buckets,
+    multipart,
+    objects,
+    tagging,
+)
 from pocketcloud.api.s3.common import registry as s3
 from pocketcloud.api.sts.identity import registry as sts
 

@@ -316,6 +316,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (upload_id, part_number)
     );
     """,
+    # 6: S3 tags (a bucket's tag set, NULL when it has none; an object's, with the object)
+    """
+    ALTER TABLE s3_buckets ADD COLUMN tags TEXT;
+    ALTER TABLE s3_objects ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE s3_uploads ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
+    """,
 )
 
 VERSION = len(MIGRATIONS)

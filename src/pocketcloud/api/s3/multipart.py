@@ -8,6 +8,7 @@ from pocketcloud.api.s3 import checksums
 from pocketcloud.api.s3.common import moment, owner_view, registry
 from pocketcloud.api.s3.objects import HEADERS
 from pocketcloud.services.s3 import multipart as svc
+from pocketcloud.services.s3 import tagging
 from pocketcloud.services.s3.objects import ObjectAttrs
 
 MAX_LISTED = 1000
@@ -16,7 +17,8 @@ MAX_LISTED = 1000
 @registry.op("CreateMultipartUpload")
 def create_multipart_upload(call: Call, p: Params) -> Result:
     headers = {wire: str(p[member]) for member, wire in HEADERS.items() if p.get(member)}
-    attrs = ObjectAttrs(p.get("ContentType"), headers, dict(p.get("Metadata") or {}))
+    attrs = ObjectAttrs(p.get("ContentType"), headers, dict(p.get("Metadata") or {}),
+                        tagging.from_header(p.get("Tagging")))  # fmt: skip
     upload = svc.create_upload(call.cloud, p["Bucket"], p["Key"], attrs)
     return {"Bucket": upload.bucket, "Key": upload.key, "UploadId": upload.upload_id}
 

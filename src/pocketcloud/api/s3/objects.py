@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -18,6 +19,7 @@ from pocketcloud.api.s3 import checksums, conditions
 from pocketcloud.api.s3.common import moment, owner_view, registry
 from pocketcloud.errors import ClientError
 from pocketcloud.services.s3 import objects as svc
+from pocketcloud.services.s3 import tagging
 from pocketcloud.services.s3.common import blobs
 
 #: the member each stored response header comes back as (PutObject's to GetObject's)
@@ -32,7 +34,8 @@ MAX_KEYS = 1000
 def put_object(call: Call, p: Params) -> Result:
     headers = {wire: str(p[member]) for member, wire in HEADERS.items() if p.get(member)}
     headers.update(p["Body"].checksums)
-    attrs = svc.ObjectAttrs(p.get("ContentType"), headers, dict(p.get("Metadata") or {}))
+    attrs = svc.ObjectAttrs(p.get("ContentType"), headers, dict(p.get("Metadata") or {}),
+                            tagging.from_header(p.get("Tagging")))  # fmt: skip
     wanted = _conditions(p)
 
     def precondition(old: svc.S3Object | None) -> None:
@@ -90,6 +93,8 @@ def get_object(call: Call, p: Params) -> Result:
         start, end = _range(p["Range"], obj.size)
         out["ContentRange"] = f"bytes {start}-{end - 1}/{obj.size}"
         out["ContentLength"] = end - start
+    if obj.attrs.tags:
+        out["TagCount"] = len(obj.attrs.tags)
     out["Body"] = blobs(call.cloud).read(obj.blob, start, end) if obj.size else iter(())
     return _with_checksums(p, obj, out)
 
@@ -201,9 +206,15 @@ def _token_key(token: str) -> str:
 def copy_object(call: Call, p: Params) -> Result:
     source = _copy_source(p["CopySource"])
     attrs = None
-    if p.get("MetadataDirective") == "REPLACE":
-        headers = {wire: str(p[member]) for member, wire in HEADERS.items() if p.get(member)}
-        attrs = svc.ObjectAttrs(p.get("ContentType"), headers, dict(p.get("Metadata") or {}))
+    if p.get("MetadataDirective") == "REPLACE" or p.get("TaggingDirective") == "REPLACE":
+        original = svc.get_object(call.cloud, *source).attrs
+        attrs = original
+        if p.get("MetadataDirective") == "REPLACE":
+            headers = {wire: str(p[member]) for member, wire in HEADERS.items() if p.get(member)}
+            attrs = replace(attrs, content_type=p.get("ContentType"), headers=headers,
+                            metadata=dict(p.get("Metadata") or {}))  # fmt: skip
+        if p.get("TaggingDirective") == "REPLACE":
+            attrs = replace(attrs, tags=tagging.from_header(p.get("Tagging")))
     stored = svc.copy_object(call.cloud, source, p["Bucket"], p["Key"], attrs)
     return {"CopyObjectResult": {"ETag": stored.etag, "LastModified": moment(stored.last_modified)}}
 

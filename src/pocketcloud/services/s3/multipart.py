@@ -62,9 +62,10 @@ def create_upload(cloud: Cloud, bucket: str, key: str, attrs: ObjectAttrs) -> Up
         require_bucket(cloud, bucket)
         cloud.store.execute(
             "INSERT INTO s3_uploads(upload_id, bucket, key, initiated, content_type, headers, "
-            "metadata) VALUES(?, ?, ?, ?, ?, ?, ?)",
+            "metadata, tags) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
             (upload.upload_id, bucket, key, upload.initiated, attrs.content_type,
-             json.dumps(dict(attrs.headers)), json.dumps(dict(attrs.metadata))),
+             json.dumps(dict(attrs.headers)), json.dumps(dict(attrs.metadata)),
+             json.dumps(dict(attrs.tags))),
         )  # fmt: skip
     return upload
 
@@ -83,7 +84,10 @@ def get_upload(cloud: Cloud, bucket: str, key: str, upload_id: str) -> Upload:
 
 def _upload(row: Row) -> Upload:
     attrs = ObjectAttrs(
-        row["content_type"], json.loads(row["headers"]), json.loads(row["metadata"])
+        row["content_type"],
+        json.loads(row["headers"]),
+        json.loads(row["metadata"]),
+        json.loads(row["tags"]),
     )
     return Upload(row["upload_id"], row["bucket"], row["key"], row["initiated"], attrs)
 

@@ -29,6 +29,7 @@ class ObjectAttrs:
     #: Content-Disposition, -Encoding, -Language, Cache-Control, Expires (wire names)
     headers: Mapping[str, str] = field(default_factory=dict)
     metadata: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,10 @@ def store(
 def _insert(cloud: Cloud, obj: S3Object) -> None:
     cloud.store.execute(
         "INSERT INTO s3_objects(bucket, key, version_id, blob, size, etag, last_modified, "
-        "content_type, headers, metadata) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "content_type, headers, metadata, tags) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (obj.bucket, obj.key, obj.version_id, obj.blob, obj.size, obj.etag, obj.last_modified,
          obj.attrs.content_type, json.dumps(dict(obj.attrs.headers)),
-         json.dumps(dict(obj.attrs.metadata))),
+         json.dumps(dict(obj.attrs.metadata)), json.dumps(dict(obj.attrs.tags))),
     )  # fmt: skip
 
 
@@ -135,9 +136,8 @@ def _latest(cloud: Cloud, bucket: str, key: str) -> S3Object | None:
 
 
 def _object(row: Row) -> S3Object:
-    attrs = ObjectAttrs(
-        row["content_type"], json.loads(row["headers"]), json.loads(row["metadata"])
-    )
+    attrs = ObjectAttrs(row["content_type"], json.loads(row["headers"]),
+                        json.loads(row["metadata"]), json.loads(row["tags"]))  # fmt: skip
     return S3Object(row["bucket"], row["key"], row["version_id"], row["blob"] or "", row["size"],
                     row["etag"], row["last_modified"], attrs)  # fmt: skip
 
@@ -235,3 +235,13 @@ def copy_object(
         return put_object(cloud, bucket, key, body, attrs or original.attrs)
     finally:
         body.discard()
+
+
+def set_object_tags(cloud: Cloud, bucket: str, key: str, tags: Mapping[str, str]) -> None:
+    """PutObjectTagging / DeleteObjectTagging (empty ``tags``): the object's tag set."""
+    with cloud.store.transaction():
+        get_object(cloud, bucket, key)
+        cloud.store.execute(
+            "UPDATE s3_objects SET tags = ? WHERE bucket = ? AND key = ? AND is_latest = 1",
+            (json.dumps(dict(tags)), bucket, key),
+        )
