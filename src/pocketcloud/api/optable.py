@@ -44,9 +44,8 @@ DIFFERENCES: dict[str, str] = {
     "AssociateAddress": "any instance of the machine reaches an Elastic IP, even one whose "
     "subnet has no route to an internet gateway",
     "CreateLaunchTemplate": "ClientToken is accepted but not idempotent",
-    "PutObject": "bodies signed with their SHA-256, UNSIGNED-PAYLOAD or in a presigned URL; "
-    "aws-chunked bodies (STREAMING-…) are not taken yet; CRC32C and CRC64NVME checksums are "
-    "refused (no library for them here)",
+    "PutObject": "CRC32C and CRC64NVME checksums are refused (no library for them here); "
+    "CRC32, SHA1 and SHA256 are checked, in headers or aws-chunked trailers",
     "CreateBucket": "path-style addressing only (the bucket is the first path segment)",
     "ListBuckets": "no pagination (ContinuationToken, MaxBuckets are ignored)",
 }

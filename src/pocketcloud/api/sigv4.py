@@ -405,6 +405,11 @@ def string_to_sign(sig: Signature, canonical: str, stamp: str | None = None) -> 
     )
 
 
+def format_timestamp(moment: datetime) -> str:
+    """``20130524T000000Z``: a request's timestamp as SigV4 signs it."""
+    return _format(moment)
+
+
 def _format(moment: datetime) -> str:
     """``TIMESTAMP_FORMAT`` in UTC (by hand: a third of strftime's cost, on every request)."""
     m = moment.astimezone(UTC)

@@ -55,14 +55,17 @@ def _hasher(algorithm: str) -> Hasher:
     raise ClientError("InvalidRequest", f"Invalid checksum algorithm: {algorithm[:32]}")
 
 
-def wanted(headers: Mapping[str, str]) -> dict[str, Hasher]:
-    """A hasher for each checksum the request declares a value for."""
-    found = {}
-    for name in headers:
-        if name.startswith(PREFIX) and name not in (PREFIX + "mode", PREFIX + "type"):
-            algorithm = name.removeprefix(PREFIX)
-            found[algorithm] = _hasher(algorithm)
-    return found
+def wanted(headers: Mapping[str, str], trailing: bool = False) -> dict[str, Hasher]:
+    """A hasher for each checksum the request declares a value for, in a header or, for an
+    aws-chunked body (``trailing``), in a trailer its ``x-amz-trailer`` names."""
+    names = [name for name in headers if name not in (PREFIX + "mode", PREFIX + "type")]
+    if trailing:
+        names += [name.strip().lower() for name in headers.get("x-amz-trailer", "").split(",")]
+    return {
+        name.removeprefix(PREFIX): _hasher(name.removeprefix(PREFIX))
+        for name in names
+        if name.startswith(PREFIX)
+    }
 
 
 def check(headers: Mapping[str, str], hashers: Mapping[str, Hasher]) -> dict[str, str]:
@@ -70,7 +73,7 @@ def check(headers: Mapping[str, str], hashers: Mapping[str, Hasher]) -> dict[str
     to keep with the object."""
     kept = {}
     for algorithm, hasher in hashers.items():
-        declared = headers[PREFIX + algorithm].strip()
+        declared = headers.get(PREFIX + algorithm, "").strip()
         if base64.b64encode(hasher.digest()).decode() != declared:
             raise ClientError(
                 "BadDigest",

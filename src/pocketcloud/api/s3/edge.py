@@ -33,7 +33,7 @@ from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call, Result
 from pocketcloud.api.registry import SERVED
 from pocketcloud.api.restxml import HttpCall, RestXml
-from pocketcloud.api.s3 import checksums
+from pocketcloud.api.s3 import checksums, chunked
 from pocketcloud.errors import ClientError, CloudError, ServerError
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.iam.principals import Principal
@@ -75,7 +75,8 @@ class S3Edge:
         query = scope.get("query_string", b"").decode("latin-1")
         http = sigv4.HttpRequest(scope["method"], raw_path, query, headers, b"")
         call = HttpCall(scope["method"], raw_path, query, headers)
-        principal, region = self._caller(http)
+        principal, signature = self._caller(http)
+        region = signature.credential.region if signature else self.cloud.region
         operation = self.codec.operation(call)
         streaming = streams_in(operation)
         body = None if streaming else await _read_xml(receive, headers)
@@ -89,7 +90,9 @@ class S3Edge:
             )
         context = Call(self.cloud, principal, "s3", operation, request_id, client[0], region)
         if streaming:
-            params["Body"] = await _receive_blob(receive, headers, blobs(self.cloud).writer())
+            dechunker = _dechunker(headers, principal, signature)
+            writer = blobs(self.cloud).writer()
+            params["Body"] = await _receive_blob(receive, headers, writer, dechunker)
         try:
             result = handler(context, params)
         finally:
@@ -97,14 +100,14 @@ class S3Edge:
                 params["Body"].discard()  # a no-op once the handler committed it
         await self._answer(send, operation, result, request_id)
 
-    def _caller(self, http: sigv4.HttpRequest) -> tuple[Principal, str]:
+    def _caller(self, http: sigv4.HttpRequest) -> tuple[Principal, sigv4.Signature | None]:
+        """Who signed the request, and the SigV4 signature (None for a SigV2 URL)."""
         try:
             presigned_v2 = sigv2.parse(http.query)
         except sigv2.SigV2Error as error:
             raise ClientError("AccessDenied", error.message, status=403) from error
         if presigned_v2 is not None:
-            principal = authenticate_v2(self.cloud, http, presigned_v2, self.clock())
-            return principal, self.cloud.region
+            return authenticate_v2(self.cloud, http, presigned_v2, self.clock()), None
         try:
             signature = sigv4.parse(http)
         except sigv4.SigV4Error as error:
@@ -112,7 +115,7 @@ class S3Edge:
         if signature is None:  # anonymous: only a bucket policy could allow it (none yet)
             raise ClientError("AccessDenied", "Access Denied", status=403)
         principal = authenticate(self.cloud, http, signature, self.clock(), "s3")
-        return principal, signature.credential.region
+        return principal, signature
 
     async def _answer(self, send: Send, operation: str, result: Result, request_id: str) -> None:
         stream: Iterable[bytes] | None = result.pop("Body", None)
@@ -148,17 +151,42 @@ def streams_in(operation: str) -> bool:
     return bool(payload) and shape.members[payload].type_name == "blob"
 
 
+def _dechunker(
+    headers: dict[str, str], principal: Principal, signature: sigv4.Signature | None
+) -> chunked.Dechunker | None:
+    """The decoder of an aws-chunked body (its signing chained from the request's), or
+    None for a plain one."""
+    mode = headers.get("x-amz-content-sha256", "")
+    if mode not in chunked.MODES:
+        return None
+    if mode == chunked.UNSIGNED_TRAILER or signature is None:
+        return chunked.Dechunker(mode)
+    scope = signature.credential
+    key = sigv4.signing_key(principal.secret, scope.date, scope.region, scope.service)
+    stamp = sigv4.format_timestamp(signature.timestamp)
+    where = f"{scope.date}/{scope.region}/{scope.service}/{sigv4.TERMINATOR}"
+    return chunked.Dechunker(mode, chunked.Signing(key, stamp, where, signature.signature))
+
+
 async def _receive_blob(
-    receive: Receive, headers: dict[str, str], writer: BlobWriter
+    receive: Receive,
+    headers: dict[str, str],
+    writer: BlobWriter,
+    dechunker: chunked.Dechunker | None = None,
 ) -> BlobWriter:
-    """The request body streamed into ``writer``, its digests checked (the partial body is
-    dropped on any failure)."""
+    """The request body streamed into ``writer`` (decoded if aws-chunked), its digests
+    checked (the partial body is dropped on any failure)."""
     try:
-        writer.hashers = dict(checksums.wanted(headers))
+        writer.hashers = dict(checksums.wanted(headers, trailing=dechunker is not None))
         async for chunk in body_chunks(receive):
-            writer.write(chunk)
+            writer.write(dechunker.feed(chunk) if dechunker else chunk)
+        declared = dict(headers)
+        if dechunker is not None:
+            dechunker.finish()
+            declared.update(dechunker.trailers)
+            _check_decoded_length(headers, writer.size)
         check_digests(headers, writer.sha256.hexdigest(), writer.md5.digest())
-        writer.checksums = checksums.check(headers, writer.hashers)
+        writer.checksums = checksums.check(declared, writer.hashers)
     except Disconnected:
         writer.discard()
         raise ClientError("IncompleteBody", "The request body ended early.") from None
@@ -166,6 +194,16 @@ async def _receive_blob(
         writer.discard()
         raise
     return writer
+
+
+def _check_decoded_length(headers: dict[str, str], size: int) -> None:
+    declared = headers.get("x-amz-decoded-content-length")
+    if declared is not None and declared.strip() != str(size):
+        raise ClientError(
+            "IncompleteBody",
+            "You did not provide the number of bytes specified by the "
+            "x-amz-decoded-content-length HTTP header.",
+        )
 
 
 async def _read_xml(receive: Receive, headers: dict[str, str]) -> bytes:
