@@ -45,3 +45,8 @@ def request_id() -> str:
     """A request id in AWS's UUID form."""
     raw = secrets.token_hex(16)
     return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+
+def s3_version_id() -> str:
+    """An S3 object version id: 32 URL-safe characters, as S3's."""
+    return secrets.token_urlsafe(24)

@@ -30,6 +30,7 @@ from pocketcloud.api.s3 import (  # noqa: F401 (importing registers the handlers
     multipart,
     objects,
     tagging,
+    versioning,
 )
 from pocketcloud.api.s3.common import registry as s3
 from pocketcloud.api.sts.identity import registry as sts

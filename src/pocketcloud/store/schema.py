@@ -322,6 +322,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE s3_objects ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
     ALTER TABLE s3_uploads ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
     """,
+    # 7: S3 versioning (NULL: never enabled; Enabled; Suspended)
+    """
+    ALTER TABLE s3_buckets ADD COLUMN versioning TEXT;
+    """,
 )
 
 VERSION = len(MIGRATIONS)

@@ -42,11 +42,24 @@ def put_object(call: Call, p: Params) -> Result:
         conditions.check_write(wanted, None if old is None else old.etag)
 
     stored = svc.put_object(call.cloud, p["Bucket"], p["Key"], p["Body"], attrs, precondition)
-    return {"ETag": stored.etag, **checksums.members(stored.attrs.headers)}
+    return {"ETag": stored.etag, **_version(stored), **checksums.members(stored.attrs.headers)}
+
+
+def _version(obj: svc.S3Object) -> Result:
+    """``VersionId`` for a version a versioned bucket made (not the ``null`` version)."""
+    return {} if obj.version_id == svc.NULL_VERSION else {"VersionId": obj.version_id}
+
+
+def _find(call: Call, p: Params) -> svc.S3Object:
+    """The object a read names: the key's latest version, or the VersionId asked for."""
+    if p.get("VersionId"):
+        return svc.get_version(call.cloud, p["Bucket"], p["Key"], p["VersionId"])
+    return svc.get_object(call.cloud, p["Bucket"], p["Key"])
 
 
 def _head(obj: svc.S3Object) -> Result:
     out: Result = {
+        **_version(obj),
         "ContentLength": obj.size,
         "ETag": obj.etag,
         "LastModified": moment(obj.last_modified),
@@ -63,7 +76,7 @@ def _head(obj: svc.S3Object) -> Result:
 
 @registry.op("HeadObject")
 def head_object(call: Call, p: Params) -> Result:
-    obj = svc.get_object(call.cloud, p["Bucket"], p["Key"])
+    obj = _find(call, p)
     conditions.check_read(_conditions(p), obj.etag, moment(obj.last_modified))
     return _with_checksums(p, obj, _head(obj))
 
@@ -85,7 +98,7 @@ def _conditions(p: Params) -> conditions.Conditions:
 
 @registry.op("GetObject")
 def get_object(call: Call, p: Params) -> Result:
-    obj = svc.get_object(call.cloud, p["Bucket"], p["Key"])
+    obj = _find(call, p)
     conditions.check_read(_conditions(p), obj.etag, moment(obj.last_modified))
     out = _head(obj)
     start, end = 0, obj.size
@@ -117,8 +130,14 @@ def _range(header: str, size: int) -> tuple[int, int]:
 
 @registry.op("DeleteObject")
 def delete_object(call: Call, p: Params) -> Result:
-    svc.delete_object(call.cloud, p["Bucket"], p["Key"])
-    return {}
+    return _deleted(svc.delete_object(call.cloud, p["Bucket"], p["Key"], p.get("VersionId")))
+
+
+def _deleted(done: svc.Deleted) -> Result:
+    out: Result = {"VersionId": done.version_id} if done.version_id else {}
+    if done.delete_marker:
+        out["DeleteMarker"] = True
+    return out
 
 
 def _max_keys(p: Params) -> int:
@@ -242,7 +261,9 @@ def delete_objects(call: Call, p: Params) -> Result:
         )
     deleted = []
     for item in wanted:
-        svc.delete_object(call.cloud, p["Bucket"], item["Key"])
-        deleted.append({"Key": item["Key"]})
+        done = svc.delete_object(call.cloud, p["Bucket"], item["Key"], item.get("VersionId"))
+        deleted.append({"Key": item["Key"], **_deleted(done)})
+        if done.delete_marker and done.version_id and not item.get("VersionId"):
+            deleted[-1]["DeleteMarkerVersionId"] = done.version_id
     quiet = bool((p.get("Delete") or {}).get("Quiet"))
     return {} if quiet else {"Deleted": deleted}

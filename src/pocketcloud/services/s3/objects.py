@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from pocketcloud import ids
 from pocketcloud.errors import ClientError
 from pocketcloud.services.context import Cloud, now
 from pocketcloud.services.s3.common import blobs, no_such_key, require_bucket
@@ -44,6 +45,16 @@ class S3Object:
     etag: str
     last_modified: str
     attrs: ObjectAttrs
+    is_latest: bool = True
+    delete_marker: bool = False
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What a DeleteObject did: the version it removed or the delete marker it made."""
+
+    version_id: str | None
+    delete_marker: bool
 
 
 @dataclass(frozen=True)
@@ -89,31 +100,58 @@ def store(
     try:
         with cloud.store.transaction():
             require_bucket(cloud, stored.bucket)
-            old = _latest(cloud, stored.bucket, stored.key)
             if precondition is not None:
-                precondition(old)
-            cloud.store.execute(
-                "DELETE FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?",
-                (stored.bucket, stored.key, NULL_VERSION),
-            )
-            _insert(cloud, stored)
+                precondition(_latest(cloud, stored.bucket, stored.key))
+            stored, gone = _install(cloud, stored)
             if also is not None:
                 also()
     except BaseException:
         blobs(cloud).remove([stored.blob])
         raise
-    if old is not None and old.blob:
-        blobs(cloud).remove([old.blob])
+    blobs(cloud).remove(gone)
     return stored
+
+
+def versioning(cloud: Cloud, bucket: str) -> str | None:
+    """The bucket's versioning: None (never enabled), "Enabled" or "Suspended"."""
+    status = cloud.store.scalar("SELECT versioning FROM s3_buckets WHERE name = ?", (bucket,))
+    return None if status is None else str(status)
+
+
+def _install(cloud: Cloud, made: S3Object) -> tuple[S3Object, list[str]]:
+    """Make ``made`` the key's latest version (inside a transaction): a new version id when
+    versioning is on, else the ``null`` version replaced. The blobs no row names any more."""
+    status = versioning(cloud, made.bucket)
+    version = ids.s3_version_id() if status == "Enabled" else NULL_VERSION
+    gone = []
+    if version == NULL_VERSION:
+        replaced = cloud.store.scalar(
+            "SELECT blob FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?",
+            (made.bucket, made.key, NULL_VERSION),
+        )
+        gone = [str(replaced)] if replaced else []
+        cloud.store.execute(
+            "DELETE FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?",
+            (made.bucket, made.key, NULL_VERSION),
+        )
+    cloud.store.execute(
+        "UPDATE s3_objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
+        (made.bucket, made.key),
+    )
+    installed = replace(made, version_id=version, is_latest=True)
+    _insert(cloud, installed)
+    return installed, gone
 
 
 def _insert(cloud: Cloud, obj: S3Object) -> None:
     cloud.store.execute(
         "INSERT INTO s3_objects(bucket, key, version_id, blob, size, etag, last_modified, "
-        "content_type, headers, metadata, tags) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (obj.bucket, obj.key, obj.version_id, obj.blob, obj.size, obj.etag, obj.last_modified,
-         obj.attrs.content_type, json.dumps(dict(obj.attrs.headers)),
-         json.dumps(dict(obj.attrs.metadata)), json.dumps(dict(obj.attrs.tags))),
+        "content_type, headers, metadata, tags, delete_marker) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (obj.bucket, obj.key, obj.version_id, obj.blob or None, obj.size, obj.etag,
+         obj.last_modified, obj.attrs.content_type, json.dumps(dict(obj.attrs.headers)),
+         json.dumps(dict(obj.attrs.metadata)), json.dumps(dict(obj.attrs.tags)),
+         int(obj.delete_marker)),
     )  # fmt: skip
 
 
@@ -132,27 +170,79 @@ def _latest(cloud: Cloud, bucket: str, key: str) -> S3Object | None:
         "AND delete_marker = 0",
         (bucket, key),
     )
-    return None if row is None else _object(row)
+    return None if row is None else row_object(row)
 
 
-def _object(row: Row) -> S3Object:
+def row_object(row: Row) -> S3Object:
     attrs = ObjectAttrs(row["content_type"], json.loads(row["headers"]),
                         json.loads(row["metadata"]), json.loads(row["tags"]))  # fmt: skip
     return S3Object(row["bucket"], row["key"], row["version_id"], row["blob"] or "", row["size"],
-                    row["etag"], row["last_modified"], attrs)  # fmt: skip
+                    row["etag"], row["last_modified"], attrs, bool(row["is_latest"]),
+                    bool(row["delete_marker"]))  # fmt: skip
 
 
-def delete_object(cloud: Cloud, bucket: str, key: str) -> None:
-    """DeleteObject: gone if it was there; no error if it was not (as S3)."""
+def delete_object(cloud: Cloud, bucket: str, key: str, version_id: str | None = None) -> Deleted:
+    """DeleteObject. Without a version: in a bucket that never had versioning the object
+    goes; otherwise a delete marker becomes the latest version. With one: that version
+    goes for good (the next newest becomes the latest). No error for what is not there."""
     with cloud.store.transaction():
         require_bucket(cloud, bucket)
-        old = _latest(cloud, bucket, key)
+        if version_id is not None:
+            deleted, gone = _delete_version(cloud, bucket, key, version_id)
+        elif versioning(cloud, bucket) is None:
+            old = _latest(cloud, bucket, key)
+            cloud.store.execute(
+                "DELETE FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?",
+                (bucket, key, NULL_VERSION),
+            )
+            deleted, gone = Deleted(None, False), [old.blob] if old and old.blob else []
+        else:
+            marker = S3Object(bucket, key, NULL_VERSION, "", 0, "", now(), ObjectAttrs(),
+                              delete_marker=True)  # fmt: skip
+            installed, gone = _install(cloud, marker)
+            deleted = Deleted(installed.version_id, True)
+    blobs(cloud).remove(gone)
+    return deleted
+
+
+def _delete_version(
+    cloud: Cloud, bucket: str, key: str, version_id: str
+) -> tuple[Deleted, list[str]]:
+    row = cloud.store.one(
+        "SELECT * FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?",
+        (bucket, key, version_id),
+    )
+    if row is None:
+        return Deleted(version_id, False), []
+    cloud.store.execute(
+        "DELETE FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?",
+        (bucket, key, version_id),
+    )
+    if row["is_latest"]:
         cloud.store.execute(
-            "DELETE FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?",
-            (bucket, key, NULL_VERSION),
+            "UPDATE s3_objects SET is_latest = 1 WHERE rowid = (SELECT rowid FROM s3_objects "
+            "WHERE bucket = ? AND key = ? ORDER BY rowid DESC LIMIT 1)",
+            (bucket, key),
         )
-    if old is not None and old.blob:
-        blobs(cloud).remove([old.blob])
+    return Deleted(version_id, bool(row["delete_marker"])), [row["blob"]] if row["blob"] else []
+
+
+def get_version(cloud: Cloud, bucket: str, key: str, version_id: str) -> S3Object:
+    """One version of the key (NoSuchVersion; a delete marker is MethodNotAllowed)."""
+    require_bucket(cloud, bucket)
+    row = cloud.store.one(
+        "SELECT * FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?",
+        (bucket, key, version_id),
+    )
+    if row is None:
+        raise ClientError("NoSuchVersion", "The specified version does not exist.", status=404)
+    found = row_object(row)
+    if found.delete_marker:
+        raise ClientError(
+            "MethodNotAllowed", "The specified method is not allowed against this resource.",
+            status=405,
+        )  # fmt: skip
+    return found
 
 
 def list_objects(
@@ -165,7 +255,7 @@ def list_objects(
     prefixes: list[str] = []
     last: str | None = None
     # a page that ended on a common prefix goes on after every key under it
-    cursor = after + _PAST if after and _rolled(after, prefix, delimiter) == after else after
+    cursor = after + _PAST if after and rolled_prefix(after, prefix, delimiter) == after else after
     while True:
         rows = _page(cloud, bucket, prefix, cursor, min(max_keys + 1, 1000))
         if not rows:
@@ -174,9 +264,9 @@ def list_objects(
             if len(objects) + len(prefixes) >= max_keys:
                 return Listing(objects, prefixes, True, last)
             key: str = row["key"]
-            rolled = _rolled(key, prefix, delimiter)
+            rolled = rolled_prefix(key, prefix, delimiter)
             if rolled is None:
-                objects.append(_object(row))
+                objects.append(row_object(row))
                 last = cursor = key
                 continue
             prefixes.append(rolled)
@@ -196,7 +286,7 @@ def _page(cloud: Cloud, bucket: str, prefix: str, after: str, limit: int) -> lis
     )
 
 
-def _rolled(key: str, prefix: str, delimiter: str) -> str | None:
+def rolled_prefix(key: str, prefix: str, delimiter: str) -> str | None:
     """The common prefix ``key`` rolls into, or None."""
     if not delimiter:
         return None
