@@ -98,3 +98,13 @@ def test_version_pages(s3: Any, bucket: str) -> None:
     for page in pages:
         seen += [(v["Key"], v["VersionId"]) for v in page.get("Versions", [])]
     assert seen == [(key, vid) for key in ("a", "b") for vid in reversed(made[key])]
+
+
+def test_copy_of_an_older_version(s3: Any, bucket: str) -> None:
+    """CopyObject with ``?versionId=`` copies that version, and says which it copied."""
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"first")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"second")
+    copied = s3.copy_object(Bucket=bucket, Key="restored",
+                            CopySource={"Bucket": bucket, "Key": "k", "VersionId": v1})  # fmt: skip
+    assert copied["CopySourceVersionId"] == v1
+    assert s3.get_object(Bucket=bucket, Key="restored")["Body"].read() == b"first"

@@ -12,7 +12,7 @@ import binascii
 import re
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from pocketcloud.api.call import Call, Params, Result
 from pocketcloud.api.s3 import checksums, conditions
@@ -223,31 +223,33 @@ def _token_key(token: str) -> str:
 
 @registry.op("CopyObject")
 def copy_object(call: Call, p: Params) -> Result:
-    source = _copy_source(p["CopySource"])
+    bucket, key, version = _copy_source(p["CopySource"])
+    source = (svc.get_version(call.cloud, bucket, key, version) if version
+              else svc.get_object(call.cloud, bucket, key))  # fmt: skip
     attrs = None
-    if p.get("MetadataDirective") == "REPLACE" or p.get("TaggingDirective") == "REPLACE":
-        original = svc.get_object(call.cloud, *source).attrs
-        attrs = original
-        if p.get("MetadataDirective") == "REPLACE":
-            headers = {wire: str(p[member]) for member, wire in HEADERS.items() if p.get(member)}
-            attrs = replace(attrs, content_type=p.get("ContentType"), headers=headers,
-                            metadata=dict(p.get("Metadata") or {}))  # fmt: skip
-        if p.get("TaggingDirective") == "REPLACE":
-            attrs = replace(attrs, tags=tagging.from_header(p.get("Tagging")))
+    if p.get("MetadataDirective") == "REPLACE":
+        headers = {wire: str(p[member]) for member, wire in HEADERS.items() if p.get(member)}
+        attrs = replace(source.attrs, content_type=p.get("ContentType"), headers=headers,
+                        metadata=dict(p.get("Metadata") or {}))  # fmt: skip
+    if p.get("TaggingDirective") == "REPLACE":
+        attrs = replace(attrs or source.attrs, tags=tagging.from_header(p.get("Tagging")))
     stored = svc.copy_object(call.cloud, source, p["Bucket"], p["Key"], attrs)
-    return {"CopyObjectResult": {"ETag": stored.etag, "LastModified": moment(stored.last_modified)}}
+    out: Result = {"ETag": stored.etag, "LastModified": moment(stored.last_modified)}
+    extra = {"CopySourceVersionId": version} if version else {}
+    return {"CopyObjectResult": out, **extra, **_version(stored)}
 
 
-def _copy_source(raw: str) -> tuple[str, str]:
-    """``bucket/key`` (percent-encoded, maybe with a leading ``/`` and ``?versionId=``)."""
-    path = raw.partition("?")[0]
+def _copy_source(raw: str) -> tuple[str, str, str | None]:
+    """``bucket/key`` (percent-encoded, maybe with a leading ``/``) and its ``?versionId=``."""
+    path, _, query = raw.partition("?")
     bucket, _, key = unquote(path).lstrip("/").partition("/")
     if not bucket or not key:
         raise ClientError(
             "InvalidArgument",
             "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
         )
-    return bucket, key
+    version = dict(parse_qsl(query)).get("versionId") if query else None
+    return bucket, key, version
 
 
 @registry.op("DeleteObjects")

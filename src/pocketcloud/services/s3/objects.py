@@ -307,12 +307,12 @@ def sweep(cloud: Cloud) -> list[str]:
 
 
 def copy_object(
-    cloud: Cloud, source: tuple[str, str], bucket: str, key: str, attrs: ObjectAttrs | None
+    cloud: Cloud, original: S3Object, bucket: str, key: str, attrs: ObjectAttrs | None
 ) -> S3Object:
-    """CopyObject: the source's bytes under a new key; its attributes too unless ``attrs``
-    replaces them. Copying an object onto itself must change its attributes (as S3)."""
-    original = get_object(cloud, *source)
-    if source == (bucket, key) and attrs is None:
+    """CopyObject: the bytes of ``original`` (a version read by the caller) under a new key;
+    its attributes too unless ``attrs`` replaces them. Copying an object onto itself must
+    change its attributes (as S3)."""
+    if (original.bucket, original.key) == (bucket, key) and attrs is None:
         raise ClientError(
             "InvalidRequest",
             "This copy request is illegal because it is trying to copy an object to itself "
