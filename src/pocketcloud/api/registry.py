@@ -27,6 +27,7 @@ from pocketcloud.api.iam import policies, users  # noqa: F401 (importing registe
 from pocketcloud.api.iam.common import registry as iam
 from pocketcloud.api.s3 import (  # noqa: F401 (importing registers the handlers)
     buckets,
+    cors,
     multipart,
     objects,
     tagging,

@@ -326,6 +326,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE s3_buckets ADD COLUMN versioning TEXT;
     """,
+    # 8: S3 CORS rules (JSON; NULL when the bucket has none)
+    """
+    ALTER TABLE s3_buckets ADD COLUMN cors TEXT;
+    """,
 )
 
 VERSION = len(MIGRATIONS)

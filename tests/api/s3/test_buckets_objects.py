@@ -372,3 +372,46 @@ class TestChecksums:
             s3.put_object(Bucket=bucket, Key="bad", Body=b"body", ChecksumCRC32="AAAAAA==")
         assert _code(refused) == "BadDigest"
         assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+class TestCors:
+    def test_preflight_and_allowed_origin(self, cloud: Server, s3: Any, bucket: str) -> None:
+        """With a CORS rule, a browser's preflight from an allowed origin gets the allowed
+        methods, and the GET itself carries Access-Control-Allow-Origin; another origin's
+        preflight is 403; DeleteBucketCors takes the rules away (NoSuchCORSConfiguration)."""
+        rule = {
+            "AllowedMethods": ["GET", "PUT"], "AllowedOrigins": ["https://app.test"],
+            "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 300,
+        }  # fmt: skip
+        rules = [rule]
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+        assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == rules
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+
+        def options(origin: str) -> tuple[int, Any]:
+            request = urllib.request.Request(  # noqa: S310 (local)
+                f"{cloud.endpoint}/{bucket}/k", method="OPTIONS",
+                headers={"Origin": origin, "Access-Control-Request-Method": "PUT",
+                         "Access-Control-Request-Headers": "content-type"},
+            )  # fmt: skip
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+                    return answer.status, answer.headers
+            except urllib.error.HTTPError as error:
+                return error.code, error.headers
+
+        status, headers = options("https://app.test")
+        assert status == 200
+        assert headers["Access-Control-Allow-Origin"] == "https://app.test"
+        assert headers["Access-Control-Allow-Methods"] == "GET, PUT"
+        assert headers["Access-Control-Max-Age"] == "300"
+        assert options("https://other.test")[0] == 403
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"})
+        request = urllib.request.Request(url, headers={"Origin": "https://app.test"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (local)
+            assert answer.headers["Access-Control-Allow-Origin"] == "https://app.test"
+            assert answer.headers["Access-Control-Expose-Headers"] == "ETag"
+        s3.delete_bucket_cors(Bucket=bucket)
+        with pytest.raises(ClientError) as gone:
+            s3.get_bucket_cors(Bucket=bucket)
+        assert _code(gone) == "NoSuchCORSConfiguration"

@@ -33,7 +33,7 @@ from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call, Result
 from pocketcloud.api.registry import SERVED
 from pocketcloud.api.restxml import HttpCall, RestXml
-from pocketcloud.api.s3 import checksums, chunked
+from pocketcloud.api.s3 import checksums, chunked, cors
 from pocketcloud.errors import ClientError, CloudError, ServerError
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.iam.principals import Principal
@@ -73,6 +73,9 @@ class S3Edge:
         headers = sigv4.fold_headers(scope["headers"])
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         query = scope.get("query_string", b"").decode("latin-1")
+        if scope["method"] == "OPTIONS":  # a browser's preflight: unsigned, judged by CORS
+            await _send(send, 200, cors.preflight(self.cloud, raw_path, headers), request_id)
+            return
         http = sigv4.HttpRequest(scope["method"], raw_path, query, headers, b"")
         call = HttpCall(scope["method"], raw_path, query, headers)
         principal, signature = self._caller(http)
@@ -98,7 +101,8 @@ class S3Edge:
         finally:
             if streaming:
                 params["Body"].discard()  # a no-op once the handler committed it
-        await self._answer(send, operation, result, request_id)
+        allow = cors.response_headers(self.cloud, scope["method"], raw_path, headers)
+        await self._answer(send, operation, result, request_id, allow)
 
     def _caller(self, http: sigv4.HttpRequest) -> tuple[Principal, sigv4.Signature | None]:
         """Who signed the request, and the SigV4 signature (None for a SigV2 URL)."""
@@ -117,9 +121,17 @@ class S3Edge:
         principal = authenticate(self.cloud, http, signature, self.clock(), "s3")
         return principal, signature
 
-    async def _answer(self, send: Send, operation: str, result: Result, request_id: str) -> None:
+    async def _answer(
+        self,
+        send: Send,
+        operation: str,
+        result: Result,
+        request_id: str,
+        extra: list[tuple[str, str]],
+    ) -> None:
         stream: Iterable[bytes] | None = result.pop("Body", None)
         status, headers, xml = self.codec.serialize(operation, result)
+        headers = [*headers, *extra]
         if operation == "GetObject" and "ContentRange" in result:
             status = 206
         raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
@@ -249,6 +261,14 @@ def check_digests(headers: dict[str, str], sha256_hex: str, md5: bytes) -> None:
 def _ids(request_id: str) -> list[tuple[bytes, bytes]]:
     host_id = base64.b64encode(hashlib.sha256(request_id.encode()).digest()).decode()
     return [(b"x-amz-request-id", request_id.encode()), (b"x-amz-id-2", host_id.encode())]
+
+
+async def _send(send: Send, status: int, headers: list[tuple[str, str]], request_id: str) -> None:
+    """An answer with headers and no body."""
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+    raw += [*_ids(request_id), (b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _marking(send: Send, started: list[bool]) -> Send:
