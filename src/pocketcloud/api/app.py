@@ -31,6 +31,7 @@ from pocketcloud.api.codec import codec_for
 from pocketcloud.api.errors import render_error
 from pocketcloud.api.form import form_pairs
 from pocketcloud.api.registry import REGISTRIES
+from pocketcloud.api.s3 import hosts
 from pocketcloud.api.s3.edge import S3Edge
 from pocketcloud.errors import ClientError, CloudError, MalformedQueryString, ServerError
 from pocketcloud.services.context import Cloud
@@ -228,11 +229,14 @@ class Api:
 
 
 def wants_s3(scope: Scope) -> bool:
-    """Whether a request is for S3: its SigV4 scope (header or presigned URL) says so, or,
-    unsigned, it is not a query-protocol call (a form posted to ``/``, or ``?Action=``)."""
+    """Whether a request is for S3: its SigV4 scope (header or presigned URL) or its Host
+    (``<bucket>.s3.localhost``) says so, or, unsigned, it is not a query-protocol call (a
+    form posted to ``/``, or ``?Action=``)."""
     for name, value in scope["headers"]:
         if name == b"authorization":
             return b"/s3/aws4_request" in value
+        if name == b"host" and hosts.bucket_of(value.decode("latin-1")) is not None:
+            return True
     query: bytes = scope.get("query_string", b"")
     if b"X-Amz-Credential=" in query:
         return b"%2Fs3%2Faws4_request" in query or b"/s3/aws4_request" in query

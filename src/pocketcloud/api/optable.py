@@ -46,7 +46,8 @@ DIFFERENCES: dict[str, str] = {
     "CreateLaunchTemplate": "ClientToken is accepted but not idempotent",
     "PutObject": "CRC32C and CRC64NVME checksums are refused (no library for them here); "
     "CRC32, SHA1 and SHA256 are checked, in headers or aws-chunked trailers",
-    "CreateBucket": "path-style addressing only (the bucket is the first path segment)",
+    "CreateBucket": "virtual-hosted addressing under s3.localhost (and AWS's names pointed "
+    "here); path-style everywhere",
     "ListBuckets": "no pagination (ContinuationToken, MaxBuckets are ignored)",
 }
 

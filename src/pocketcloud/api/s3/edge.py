@@ -19,6 +19,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -33,7 +34,7 @@ from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call, Result
 from pocketcloud.api.registry import SERVED
 from pocketcloud.api.restxml import HttpCall, RestXml
-from pocketcloud.api.s3 import checksums, chunked, cors
+from pocketcloud.api.s3 import checksums, chunked, cors, hosts
 from pocketcloud.errors import ClientError, CloudError, ServerError
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.iam.principals import Principal
@@ -71,14 +72,16 @@ class S3Edge:
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         headers = sigv4.fold_headers(scope["headers"])
-        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        sent_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        # what the codec, IAM and SigV2 read: the bucket in the path even if the Host named it
+        raw_path = hosts.path_style(headers.get("host", ""), sent_path)
         query = scope.get("query_string", b"").decode("latin-1")
         if scope["method"] == "OPTIONS":  # a browser's preflight: unsigned, judged by CORS
             await _send(send, 200, cors.preflight(self.cloud, raw_path, headers), request_id)
             return
-        http = sigv4.HttpRequest(scope["method"], raw_path, query, headers, b"")
+        http = sigv4.HttpRequest(scope["method"], sent_path, query, headers, b"")
         call = HttpCall(scope["method"], raw_path, query, headers)
-        principal, signature = self._caller(http)
+        principal, signature = self._caller(http, raw_path)
         region = signature.credential.region if signature else self.cloud.region
         operation = self.codec.operation(call)
         streaming = streams_in(operation)
@@ -104,14 +107,18 @@ class S3Edge:
         allow = cors.response_headers(self.cloud, scope["method"], raw_path, headers)
         await self._answer(send, operation, result, request_id, allow)
 
-    def _caller(self, http: sigv4.HttpRequest) -> tuple[Principal, sigv4.Signature | None]:
-        """Who signed the request, and the SigV4 signature (None for a SigV2 URL)."""
+    def _caller(
+        self, http: sigv4.HttpRequest, path: str
+    ) -> tuple[Principal, sigv4.Signature | None]:
+        """Who signed the request, and the SigV4 signature (None for a SigV2 URL, which
+        signs the path-style ``path``)."""
         try:
             presigned_v2 = sigv2.parse(http.query)
         except sigv2.SigV2Error as error:
             raise ClientError("AccessDenied", error.message, status=403) from error
         if presigned_v2 is not None:
-            return authenticate_v2(self.cloud, http, presigned_v2, self.clock()), None
+            v2 = replace(http, path=path)
+            return authenticate_v2(self.cloud, v2, presigned_v2, self.clock()), None
         try:
             signature = sigv4.parse(http)
         except sigv4.SigV4Error as error:
