@@ -60,15 +60,16 @@ class S3Edge:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = secrets.token_hex(8).upper()
         started: list[bool] = []
+        body = _Body(receive, scope)
         try:
-            await self._serve(scope, receive, _marking(send, started), request_id)
+            await self._serve(scope, body.receive, _marking(send, started), request_id)
         except CloudError as error:
             if not started:
-                await _send_error(send, scope, error, request_id)
+                await _send_error(send, scope, error, request_id, close=body.pending)
         except Exception:
             log.exception("internal error in S3 request %s", request_id)
             if not started:
-                await _send_error(send, scope, ServerError(), request_id)
+                await _send_error(send, scope, ServerError(), request_id, close=body.pending)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         headers = sigv4.fold_headers(scope["headers"])
@@ -287,9 +288,38 @@ def _marking(send: Send, started: list[bool]) -> Send:
     return marked
 
 
-async def _send_error(send: Send, scope: Scope, error: CloudError, request_id: str) -> None:
+class _Body:
+    """Whether the request's body is still unread (a wrapper of ``receive``): an answer
+    before it is read must close the connection, or the body's bytes, which a client that
+    waited for ``100 Continue`` never sends, would be read as the next request."""
+
+    def __init__(self, receive: Receive, scope: Scope) -> None:
+        self._receive = receive
+        self.pending = _declares_body(scope)
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+            self.pending = False
+        return message
+
+
+def _declares_body(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return value.strip() not in (b"", b"0")
+        if name == b"transfer-encoding":
+            return True
+    return False
+
+
+async def _send_error(
+    send: Send, scope: Scope, error: CloudError, request_id: str, *, close: bool = False
+) -> None:
     body = render_error(error, request_id)
     headers = [(b"content-type", b"application/xml"), *_ids(request_id)]
+    if close:
+        headers.append((b"connection", b"close"))
     if scope["method"] == "HEAD" or error.status == 304:  # no body: HEAD, Not Modified
         body = b""
     headers.append((b"content-length", str(len(body)).encode()))
