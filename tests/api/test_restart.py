@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugin.clouds import Server, make_server
+from tests.plugin.clouds import Server, make_server, running
 
 pytestmark = pytest.mark.live
 
@@ -16,9 +16,7 @@ pytestmark = pytest.mark.live
 def own_server(tmp_path: Path) -> Iterator[Server]:
     """A server of this test's own, so it can be killed."""
     srv = make_server(tmp_path)
-    srv.start()
-    yield srv
-    srv.remove()
+    yield from running(srv)
 
 
 class TestRestart:

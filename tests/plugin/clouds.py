@@ -238,9 +238,17 @@ def make_server(tmp: Path, *, nat: bool = False) -> Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One live server for the whole session."""
     srv = make_server(tmp_path_factory.mktemp("cloud"))
-    srv.start()
-    yield srv
-    srv.remove()
+    yield from running(srv)
+
+
+def running(srv: Server) -> Iterator[Server]:
+    """``srv`` started for the fixture's life, then removed — also when it fails to start
+    (its state directory, in /var/tmp, would outlive the session)."""
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.remove()
 
 
 @pytest.fixture(scope="module")
@@ -253,9 +261,7 @@ def cloud(
         yield request.getfixturevalue("server")
         return
     srv = make_server(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]))
-    srv.start()
-    yield srv
-    srv.remove()
+    yield from running(srv)
 
 
 @pytest.fixture(scope="module")

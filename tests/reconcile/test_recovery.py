@@ -23,9 +23,11 @@ pytestmark = [pytest.mark.live, pytest.mark.needs_root]
 def own_cloud(tmp_path: Path) -> Iterator[Server]:
     """A cloud this test may kill."""
     srv = make_server(tmp_path)
-    srv.start()
-    yield srv
-    srv.remove()
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.remove()
     assert runtime.host_objects(srv.prefix).empty(), "teardown left host objects"
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from pocketcloud.host import nat, network, runtime, vpc
-from tests.plugin.clouds import Server, make_server
+from tests.plugin.clouds import Server, make_server, running
 from tests.plugin.instances import SSH_OPTIONS, wait_for_banner
 
 pytestmark = [pytest.mark.live, pytest.mark.needs_root]
@@ -185,9 +185,7 @@ def _nothing_left(cloud: Server, cidrs: list[str]) -> None:
 def nat_cloud(tmp_path: Path) -> Iterator[Server]:
     """A cloud with outbound NAT on (only route look-ups are made through it)."""
     srv = make_server(tmp_path / "nat", nat=True)
-    srv.start()
-    yield srv
-    srv.remove()
+    yield from running(srv)
 
 
 class TestDefaultVpc:
@@ -221,10 +219,12 @@ class TestDefaultVpc:
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The module's cloud (NAT off); once it stops, nothing of it or of its VPCs is left."""
     srv = make_server(tmp_path_factory.mktemp("vpcs"))
-    srv.start()
-    yield srv
-    cidrs = [v["CidrBlock"] for v in srv.client("ec2").describe_vpcs()["Vpcs"]]
-    srv.remove()
+    try:
+        srv.start()
+        yield srv
+        cidrs = [v["CidrBlock"] for v in srv.client("ec2").describe_vpcs()["Vpcs"]]
+    finally:
+        srv.remove()
     _nothing_left(srv, cidrs)
 
 
