@@ -84,17 +84,11 @@ class Blobs:
         return self.root / "blobs" / blob_id[:2] / blob_id
 
     def read(self, blob_id: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        """The bytes ``start`` to ``end`` (exclusive; None: to the end) in chunks."""
-        with open(self.path(blob_id), "rb") as body:
-            body.seek(start)
-            left = None if end is None else end - start
-            while left is None or left > 0:
-                chunk = body.read(CHUNK if left is None else min(CHUNK, left))
-                if not chunk:
-                    return
-                if left is not None:
-                    left -= len(chunk)
-                yield chunk
+        """The bytes ``start`` to ``end`` (exclusive; None: to the end) in chunks. The file
+        is opened now, so a body removed while it is being sent is still sent whole."""
+        body = open(self.path(blob_id), "rb")  # noqa: SIM115 (closed by _chunks)
+        body.seek(start)
+        return _chunks(body, None if end is None else end - start)
 
     def copy(self, blob_id: str) -> BlobWriter:
         """A new body with the bytes of a committed one (to commit)."""
@@ -139,6 +133,17 @@ class Blobs:
         for folder in (self.root / "blobs").iterdir():
             found += [blob for blob in folder.iterdir() if blob.name not in named]
         return found
+
+
+def _chunks(body: BinaryIO, left: int | None) -> Iterator[bytes]:
+    with body:
+        while left is None or left > 0:
+            chunk = body.read(CHUNK if left is None else min(CHUNK, left))
+            if not chunk:
+                return
+            if left is not None:
+                left -= len(chunk)
+            yield chunk
 
 
 def _copy_into(source: Path, out: BinaryIO) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import time
 import urllib.error
 import urllib.request
@@ -415,3 +416,19 @@ class TestCors:
         with pytest.raises(ClientError) as gone:
             s3.get_bucket_cors(Bucket=bucket)
         assert _code(gone) == "NoSuchCORSConfiguration"
+
+
+class TestDeleteWhileReading:
+    def test_a_body_being_sent_is_sent_whole(self, cloud: Server, s3: Any, bucket: str) -> None:
+        """An object deleted while a client is still reading it arrives whole (the open
+        file outlives the unlink)."""
+        body = os.urandom(8 * 1024 * 1024)
+        s3.put_object(Bucket=bucket, Key="big", Body=body)
+        url = cloud.client("s3", signature_version="s3v4").generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": "big"}
+        )
+        with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 (local)
+            first = answer.read(1)
+            s3.delete_object(Bucket=bucket, Key="big")
+            rest = answer.read()
+        assert first + rest == body
