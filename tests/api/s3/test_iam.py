@@ -57,3 +57,27 @@ def test_a_reader_of_one_prefix(cloud: Server) -> None:
     assert "s3:PutObject" in message
     assert "arn:aws:s3:::pc-iam/public/new.txt" in message
     assert admin.list_objects_v2(Bucket="pc-iam")["KeyCount"] == 2  # nothing was written
+
+
+def test_delete_objects_is_decided_key_by_key(cloud: Server) -> None:
+    """DeleteObjects is s3:DeleteObject for each key: a user allowed to delete under tmp/
+    deletes those keys, and every other key comes back in Errors as AccessDenied, kept."""
+    admin: Any = cloud.client("s3")
+    admin.create_bucket(Bucket="pc-iam-bulk")
+    for key in ("tmp/a", "tmp/b", "keep/c"):
+        admin.put_object(Bucket="pc-iam-bulk", Key=key, Body=b"x")
+    allow = {"Effect": "Allow", "Action": "s3:DeleteObject",
+             "Resource": "arn:aws:s3:::pc-iam-bulk/tmp/*"}  # fmt: skip
+    policy = {"Version": "2012-10-17", "Statement": [allow]}
+    iam: Any = cloud.client("iam")
+    iam.create_user(UserName="s3-cleaner")
+    iam.put_user_policy(UserName="s3-cleaner", PolicyName="tmp",
+                        PolicyDocument=json.dumps(policy))  # fmt: skip
+    key = iam.create_access_key(UserName="s3-cleaner")["AccessKey"]
+    cleaner: Any = cloud.client("s3", key["AccessKeyId"], key["SecretAccessKey"])
+    answer = cleaner.delete_objects(Bucket="pc-iam-bulk", Delete={"Objects": [
+        {"Key": "tmp/a"}, {"Key": "tmp/b"}, {"Key": "keep/c"}]})  # fmt: skip
+    assert sorted(d["Key"] for d in answer["Deleted"]) == ["tmp/a", "tmp/b"]
+    assert [(e["Key"], e["Code"]) for e in answer["Errors"]] == [("keep/c", "AccessDenied")]
+    left = [c["Key"] for c in admin.list_objects_v2(Bucket="pc-iam-bulk")["Contents"]]
+    assert left == ["keep/c"]

@@ -32,6 +32,10 @@ ACTIONS = {
 }
 
 
+#: operations authorized key by key by their handler, not once for the request
+PER_KEY = frozenset({"DeleteObjects"})
+
+
 def action(operation: str, params: Mapping[str, Any]) -> str:
     """``s3:<action>`` for the call (a versioned read or delete has its own action)."""
     name = ACTIONS.get(operation, operation)

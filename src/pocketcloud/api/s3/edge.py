@@ -34,7 +34,7 @@ from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call, Result
 from pocketcloud.api.registry import SERVED
 from pocketcloud.api.restxml import HttpCall, RestXml
-from pocketcloud.api.s3 import checksums, chunked, cors, hosts
+from pocketcloud.api.s3 import actions, checksums, chunked, cors, hosts
 from pocketcloud.errors import ClientError, CloudError, ServerError
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.iam.principals import Principal
@@ -89,7 +89,8 @@ class S3Edge:
         body = None if streaming else await _read_xml(receive, headers)
         params = self.codec.parse(operation, call, body)
         client = scope.get("client") or ("127.0.0.1", 0)
-        authorize(self.cloud, principal, "s3", operation, params, client[0], region)
+        if operation not in actions.PER_KEY:
+            authorize(self.cloud, principal, "s3", operation, params, client[0], region)
         handler = SERVED["s3"].handlers.get(operation)
         if handler is None:
             raise ClientError(

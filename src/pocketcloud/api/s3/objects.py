@@ -14,13 +14,14 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
+from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call, Params, Result
 from pocketcloud.api.s3 import checksums, conditions
 from pocketcloud.api.s3.common import moment, owner_view, registry
 from pocketcloud.errors import ClientError
 from pocketcloud.services.s3 import objects as svc
 from pocketcloud.services.s3 import tagging
-from pocketcloud.services.s3.common import blobs
+from pocketcloud.services.s3.common import blobs, require_bucket
 
 #: the member each stored response header comes back as (PutObject's to GetObject's)
 HEADERS = {"ContentDisposition": "content-disposition", "ContentEncoding": "content-encoding",
@@ -261,11 +262,22 @@ def delete_objects(call: Call, p: Params) -> Result:
             "The XML you provided was not well-formed or did not validate against our "
             "published schema",
         )
-    deleted = []
+    deleted, errors = [], []
+    require_bucket(call.cloud, p["Bucket"])
     for item in wanted:
+        one = {"Bucket": p["Bucket"], "Key": item["Key"], "VersionId": item.get("VersionId")}
+        try:  # each key is authorized as its own DeleteObject, as S3 does
+            authorize(call.cloud, call.principal, "s3", "DeleteObject", one, call.source_ip,
+                      call.region)  # fmt: skip
+        except ClientError as denied:
+            errors.append({"Key": item["Key"], "Code": denied.code, "Message": denied.message})
+            continue
         done = svc.delete_object(call.cloud, p["Bucket"], item["Key"], item.get("VersionId"))
         deleted.append({"Key": item["Key"], **_deleted(done)})
         if done.delete_marker and done.version_id and not item.get("VersionId"):
             deleted[-1]["DeleteMarkerVersionId"] = done.version_id
     quiet = bool((p.get("Delete") or {}).get("Quiet"))
-    return {} if quiet else {"Deleted": deleted}
+    out: Result = {} if quiet else {"Deleted": deleted}
+    if errors:
+        out["Errors"] = errors
+    return out
