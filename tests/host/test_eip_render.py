@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +96,19 @@ class TestRenderRoutes:
     def test_wanted_routes(self) -> None:
         """What the kernel must list: the pool unreachable, a /32 per binding."""
         assert eip.wanted_routes(_model(A)) == {POOL: "unreachable", "198.19.7.1/32": A.veth}
+
+
+def test_a_veth_being_deleted_counts_as_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a vanishing veth's ifindex can fail with EINVAL: that veth is left out, the
+    read does not raise (it killed the Elastic IP watcher thread, and every reconcile pass
+    after it failed)."""
+
+    def read_text(self: Path, *args: object, **kwargs: object) -> str:
+        if "gone0" in str(self):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        if "here0" in str(self):
+            return "42\n"
+        raise FileNotFoundError(str(self))
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    assert eip.links(["gone0", "here0", "never0"]) == {"here0": 42}

@@ -135,12 +135,13 @@ def routes(pool: str) -> dict[str, str]:
 
 
 def links(veths: list[str]) -> dict[str, int]:
-    """The ifindex of each veth that exists (reads /sys/class/net; no command)."""
+    """The ifindex of each veth that exists (reads /sys/class/net; no command). A veth
+    being deleted can fail the read with EINVAL or ENODEV: it counts as gone."""
     found = {}
     for veth in veths:
         try:
             found[veth] = int(Path(f"/sys/class/net/{veth}/ifindex").read_text())
-        except (FileNotFoundError, ValueError):
+        except (OSError, ValueError):
             continue
     return found
 

@@ -59,7 +59,8 @@ class AddressSync:
         Runs ``nft``/``ip`` only when something is to be done (besides the check). The
         first call starts the watcher thread (a daemon: it ends with the process)."""
         wanted, self._links = model(self.cloud)
-        if not self._watcher.is_alive():
+        if not self._watcher.is_alive():  # the first call, or a watcher that died
+            self._watcher = threading.Thread(target=self._watch, name="eip-watch", daemon=True)
             self._watcher.start()
         if repair and self._applied is not None and self._drifted(self._applied):
             log.warning("Elastic IP table or routes changed behind our back; applying again")
@@ -84,7 +85,11 @@ class AddressSync:
             names, seen = self._links
             if not names:
                 continue
-            now = eip.links(list(names))
+            try:
+                now = eip.links(list(names))
+            except Exception:  # never die: a dead watcher wakes nobody again
+                log.exception("watching the Elastic IPs' veths failed")
+                continue
             if now not in (seen, woken):
                 woken = now
                 self.cloud.wake()
