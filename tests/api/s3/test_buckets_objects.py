@@ -10,38 +10,16 @@ import time
 import urllib.error
 import urllib.request
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.api.s3.conftest import code
 from tests.plugin.clouds import Server
 
 pytestmark = pytest.mark.shared_cloud
-
-
-@pytest.fixture
-def s3(cloud: Server) -> Any:
-    """The admin's S3 client (path-style, as boto3 does for an endpoint URL)."""
-    return cloud.client("s3")
-
-
-@pytest.fixture
-def bucket(s3: Any, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A new empty bucket named after the test; emptied and deleted after it."""
-    name = "t-" + hashlib.sha256(request.node.name.encode()).hexdigest()[:20]
-    s3.create_bucket(Bucket=name)
-    yield name
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
-        for item in page.get("Contents", []):
-            s3.delete_object(Bucket=name, Key=item["Key"])
-    s3.delete_bucket(Bucket=name)
-
-
-def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(error.value.response["Error"]["Code"])
 
 
 class TestBuckets:
@@ -65,7 +43,7 @@ class TestBuckets:
         """A name against S3's rules is InvalidBucketName, and no bucket is made."""
         with pytest.raises(ClientError) as refused:
             s3.create_bucket(Bucket=name)
-        assert _code(refused) == "InvalidBucketName"
+        assert code(refused) == "InvalidBucketName"
         assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
     def test_other_region_constraint_is_refused(self, s3: Any) -> None:
@@ -74,24 +52,24 @@ class TestBuckets:
             s3.create_bucket(
                 Bucket="pc-elsewhere", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
             )
-        assert _code(refused) == "IllegalLocationConstraintException"
+        assert code(refused) == "IllegalLocationConstraintException"
 
     def test_a_bucket_with_objects_is_not_deleted(self, s3: Any, bucket: str) -> None:
         """DeleteBucket of a bucket holding an object is BucketNotEmpty (409)."""
         s3.put_object(Bucket=bucket, Key="k", Body=b"x")
         with pytest.raises(ClientError) as refused:
             s3.delete_bucket(Bucket=bucket)
-        assert _code(refused) == "BucketNotEmpty"
+        assert code(refused) == "BucketNotEmpty"
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
 
     def test_missing_bucket(self, s3: Any) -> None:
         """Calls on a bucket that does not exist are NoSuchBucket."""
         with pytest.raises(ClientError) as missing:
             s3.list_objects_v2(Bucket="pc-no-such-bucket")
-        assert _code(missing) == "NoSuchBucket"
+        assert code(missing) == "NoSuchBucket"
         with pytest.raises(ClientError) as missing:
             s3.put_object(Bucket="pc-no-such-bucket", Key="k", Body=b"x")
-        assert _code(missing) == "NoSuchBucket"
+        assert code(missing) == "NoSuchBucket"
 
 
 class TestObjects:
@@ -118,7 +96,7 @@ class TestObjects:
         s3.delete_object(Bucket=bucket, Key="dir/hello.txt")
         with pytest.raises(ClientError) as gone:
             s3.get_object(Bucket=bucket, Key="dir/hello.txt")
-        assert _code(gone) == "NoSuchKey"
+        assert code(gone) == "NoSuchKey"
 
     def test_keys_are_kept_exactly(self, s3: Any, bucket: str) -> None:
         """Keys with spaces, unicode, '+', '%' and '//' are stored and listed as given."""
@@ -148,14 +126,14 @@ class TestObjects:
         assert s3.get_object(Bucket=bucket, Key="k", Range="bytes=7-")["Body"].read() == b"789"
         with pytest.raises(ClientError) as refused:
             s3.get_object(Bucket=bucket, Key="k", Range="bytes=10-20")
-        assert _code(refused) == "InvalidRange"
+        assert code(refused) == "InvalidRange"
 
     def test_a_wrong_content_md5_stores_nothing(self, s3: Any, bucket: str) -> None:
         """A body whose Content-MD5 does not match is BadDigest and nothing is stored."""
         wrong = base64.b64encode(hashlib.md5(b"other", usedforsecurity=False).digest()).decode()
         with pytest.raises(ClientError) as refused:
             s3.put_object(Bucket=bucket, Key="k", Body=b"body", ContentMD5=wrong)
-        assert _code(refused) == "BadDigest"
+        assert code(refused) == "BadDigest"
         assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 
@@ -280,7 +258,7 @@ class TestCopyAndBulkDelete:
         assert s3.head_object(Bucket=bucket, Key="src.txt")["Metadata"] == {"b": "2"}
         with pytest.raises(ClientError) as refused:
             s3.copy_object(Bucket=bucket, Key="src.txt", CopySource=f"{bucket}/src.txt")
-        assert _code(refused) == "InvalidRequest"
+        assert code(refused) == "InvalidRequest"
 
     def test_delete_objects(self, s3: Any, bucket: str) -> None:
         """DeleteObjects removes the keys named and reports each one deleted."""
@@ -342,10 +320,10 @@ class TestConditions:
         assert same.value.response["ResponseMetadata"]["HTTPStatusCode"] == 304
         with pytest.raises(ClientError) as other:
             s3.get_object(Bucket=bucket, Key="k", IfMatch='"0000"')
-        assert _code(other) == "PreconditionFailed"
+        assert code(other) == "PreconditionFailed"
         with pytest.raises(ClientError) as exists:
             s3.put_object(Bucket=bucket, Key="k", Body=b"v2", IfNoneMatch="*")
-        assert _code(exists) == "PreconditionFailed"
+        assert code(exists) == "PreconditionFailed"
         assert s3.get_object(Bucket=bucket, Key="k", IfMatch=etag)["Body"].read() == b"v1"
         s3.put_object(Bucket=bucket, Key="new", Body=b"n", IfNoneMatch="*")
         assert s3.get_object(Bucket=bucket, Key="new")["Body"].read() == b"n"
@@ -371,7 +349,7 @@ class TestChecksums:
         """A body whose declared CRC32 is not its own is BadDigest; nothing is stored."""
         with pytest.raises(ClientError) as refused:
             s3.put_object(Bucket=bucket, Key="bad", Body=b"body", ChecksumCRC32="AAAAAA==")
-        assert _code(refused) == "BadDigest"
+        assert code(refused) == "BadDigest"
         assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 
@@ -415,7 +393,7 @@ class TestCors:
         s3.delete_bucket_cors(Bucket=bucket)
         with pytest.raises(ClientError) as gone:
             s3.get_bucket_cors(Bucket=bucket)
-        assert _code(gone) == "NoSuchCORSConfiguration"
+        assert code(gone) == "NoSuchCORSConfiguration"
 
 
 class TestDeleteWhileReading:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,31 +12,11 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from tests.api.s3.conftest import code
 from tests.plugin.clouds import Server
 
 pytestmark = pytest.mark.shared_cloud
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-def s3(cloud: Server) -> Any:
-    """The admin's S3 client."""
-    return cloud.client("s3")
-
-
-@pytest.fixture
-def bucket(s3: Any, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A bucket of the test's own, emptied and deleted after it."""
-    name = "mp-" + hashlib.sha256(request.node.name.encode()).hexdigest()[:20]
-    s3.create_bucket(Bucket=name)
-    yield name
-    for item in s3.list_objects_v2(Bucket=name).get("Contents", []):
-        s3.delete_object(Bucket=name, Key=item["Key"])
-    s3.delete_bucket(Bucket=name)
-
-
-def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(error.value.response["Error"]["Code"])
 
 
 def test_transfer_manager_round_trip(s3: Any, bucket: str, tmp_path: Path) -> None:
@@ -72,7 +51,7 @@ def test_completion_rules(s3: Any, bucket: str) -> None:
     assert [p["PartNumber"] for p in listed["Parts"]] == [1, 2]
     assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]] == [uid]
     parts = [{"PartNumber": 1, "ETag": one["ETag"]}, {"PartNumber": 2, "ETag": two["ETag"]}]
-    for wrong, code in [
+    for wrong, expected in [
         (parts, "EntityTooSmall"),
         (parts[::-1], "InvalidPartOrder"),
         ([{"PartNumber": 1, "ETag": two["ETag"]}], "InvalidPart"),
@@ -80,7 +59,7 @@ def test_completion_rules(s3: Any, bucket: str) -> None:
         with pytest.raises(ClientError) as refused:
             s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=uid,
                                          MultipartUpload={"Parts": wrong})  # fmt: skip
-        assert _code(refused) == code
+        assert code(refused) == expected
     done = s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=uid,
                                         MultipartUpload={"Parts": parts[:1]})  # fmt: skip
     assert done["ETag"].endswith('-1"')
@@ -88,13 +67,13 @@ def test_completion_rules(s3: Any, bucket: str) -> None:
     assert (got["Body"].read(), got["ContentType"]) == (b"a" * 100, "text/plain")
     with pytest.raises(ClientError) as gone:
         s3.list_parts(Bucket=bucket, Key="k", UploadId=uid)
-    assert _code(gone) == "NoSuchUpload"
+    assert code(gone) == "NoSuchUpload"
     other = s3.create_multipart_upload(Bucket=bucket, Key="j")["UploadId"]
     s3.upload_part(Bucket=bucket, Key="j", UploadId=other, PartNumber=1, Body=b"c")
     s3.abort_multipart_upload(Bucket=bucket, Key="j", UploadId=other)
     with pytest.raises(ClientError) as aborted:
         s3.upload_part(Bucket=bucket, Key="j", UploadId=other, PartNumber=2, Body=b"d")
-    assert _code(aborted) == "NoSuchUpload"
+    assert code(aborted) == "NoSuchUpload"
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 

@@ -3,44 +3,21 @@ on its own), S3's rules for them, and tags kept by a copy."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.plugin.clouds import Server
+from tests.api.s3.conftest import code
 
 pytestmark = pytest.mark.shared_cloud
-
-
-@pytest.fixture
-def s3(cloud: Server) -> Any:
-    """The admin's S3 client."""
-    return cloud.client("s3")
-
-
-@pytest.fixture
-def bucket(s3: Any, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A bucket of the test's own, emptied and deleted after it."""
-    name = "tag-" + hashlib.sha256(request.node.name.encode()).hexdigest()[:20]
-    s3.create_bucket(Bucket=name)
-    yield name
-    for item in s3.list_objects_v2(Bucket=name).get("Contents", []):
-        s3.delete_object(Bucket=name, Key=item["Key"])
-    s3.delete_bucket(Bucket=name)
-
-
-def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(error.value.response["Error"]["Code"])
 
 
 def test_bucket_tags(s3: Any, bucket: str) -> None:
     """A bucket has no tag set (NoSuchTagSet) until one is put; delete takes it away."""
     with pytest.raises(ClientError) as none:
         s3.get_bucket_tagging(Bucket=bucket)
-    assert _code(none) == "NoSuchTagSet"
+    assert code(none) == "NoSuchTagSet"
     tag_set = [{"Key": "team", "Value": "web"}, {"Key": "env", "Value": ""}]
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tag_set})
     tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
@@ -48,7 +25,7 @@ def test_bucket_tags(s3: Any, bucket: str) -> None:
     s3.delete_bucket_tagging(Bucket=bucket)
     with pytest.raises(ClientError) as gone:
         s3.get_bucket_tagging(Bucket=bucket)
-    assert _code(gone) == "NoSuchTagSet"
+    assert code(gone) == "NoSuchTagSet"
 
 
 def test_object_tags(s3: Any, bucket: str) -> None:
@@ -84,7 +61,7 @@ def test_tag_rules(s3: Any, bucket: str, tag_set: list[dict[str, str]]) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", Tagging="keep=me")
     with pytest.raises(ClientError) as refused:
         s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": tag_set})
-    assert _code(refused) == "InvalidTag"
+    assert code(refused) == "InvalidTag"
     assert s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == [
         {"Key": "keep", "Value": "me"}
     ]

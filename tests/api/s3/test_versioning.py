@@ -3,39 +3,20 @@ read, listed and removed one by one, Suspended writing the ``null`` version agai
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.plugin.clouds import Server
+from tests.api.s3.conftest import code
 
 pytestmark = pytest.mark.shared_cloud
 
 
-@pytest.fixture
-def s3(cloud: Server) -> Any:
-    """The admin's S3 client."""
-    return cloud.client("s3")
-
-
-@pytest.fixture
-def bucket(s3: Any, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A versioned bucket of the test's own; every version removed after it."""
-    name = "ver-" + hashlib.sha256(request.node.name.encode()).hexdigest()[:20]
-    s3.create_bucket(Bucket=name)
-    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    yield name
-    listed = s3.list_object_versions(Bucket=name)
-    for item in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
-        s3.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
-    s3.delete_bucket(Bucket=name)
-
-
-def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(error.value.response["Error"]["Code"])
+@pytest.fixture(autouse=True)
+def versioned(s3: Any, bucket: str) -> None:
+    """Every test's bucket has versioning Enabled."""
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
 
 def test_versions_and_delete_markers(s3: Any, bucket: str) -> None:
@@ -52,7 +33,7 @@ def test_versions_and_delete_markers(s3: Any, bucket: str) -> None:
     assert gone["DeleteMarker"] is True
     with pytest.raises(ClientError) as hidden:
         s3.get_object(Bucket=bucket, Key="k")
-    assert _code(hidden) == "NoSuchKey"
+    assert code(hidden) == "NoSuchKey"
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
     listed = s3.list_object_versions(Bucket=bucket)
     assert [v["VersionId"] for v in listed["Versions"]] == [v2, v1]
@@ -69,7 +50,7 @@ def test_unknown_version_and_reading_a_marker(s3: Any, bucket: str) -> None:
     marker = s3.delete_object(Bucket=bucket, Key="k")["VersionId"]
     with pytest.raises(ClientError) as unknown:
         s3.get_object(Bucket=bucket, Key="k", VersionId="nosuchversion0000000000000000000")
-    assert _code(unknown) == "NoSuchVersion"
+    assert code(unknown) == "NoSuchVersion"
     with pytest.raises(ClientError) as on_marker:
         s3.get_object(Bucket=bucket, Key="k", VersionId=marker)
     assert on_marker.value.response["ResponseMetadata"]["HTTPStatusCode"] == 405
