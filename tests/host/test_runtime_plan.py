@@ -82,6 +82,7 @@ class TestInitConfig:
             "user_data": base64.b64encode(b"#!/bin/sh\necho hi\n").decode(),
             "authorized_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB key",
             "shutdown_grace": 5.0,
+            "aws_env": {},
         }
         assert json.loads(json.dumps(config)) == config
 

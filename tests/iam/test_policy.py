@@ -321,12 +321,14 @@ class TestManagedPolicies:
         assert AWS_MANAGED_BY_NAME[managed.name] is managed
 
     def test_known_policies(self) -> None:
-        """The five policies pocketcloud ships, with AWS's ids."""
+        """The seven policies pocketcloud ships, with AWS's ids."""
         ids = {m.name: m.policy_id for m in AWS_MANAGED.values()}
         assert ids == {
             "AdministratorAccess": "ANPAIWMBCKSKIEE64ZLYK",
             "AmazonEC2FullAccess": "ANPAI3VAJF5ZCRZ7MCQE6",
             "AmazonEC2ReadOnlyAccess": "ANPAIGDT4SV4GSETWTBZK",
+            "AmazonS3FullAccess": "ANPAIFIR6V6BVTRAHWINE",
+            "AmazonS3ReadOnlyAccess": "ANPAIZTJ4DXE7G6AGAE6M",
             "IAMFullAccess": "ANPAI7XKCFMBPM3QQRRVQ",
             "IAMReadOnlyAccess": "ANPAJKSO7NDY4T57MWDSQ",
         }

@@ -7,7 +7,9 @@ STS ``InvalidClientTokenId`` / ``SignatureDoesNotMatch``, S3 ``InvalidAccessKeyI
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
+from urllib.parse import parse_qs
 
 from pocketcloud.api import sigv2, sigv4
 from pocketcloud.errors import ClientError
@@ -34,7 +36,47 @@ def authenticate(
         sigv4.verify(http, signature, principal.secret, now)
     except sigv4.SigV4Error as error:
         raise signature_error(service, error, signature.presigned) from error
+    check_token(principal, http, now, service)
     return principal
+
+
+def check_token(principal: Principal, http: sigv4.HttpRequest, now: datetime, service: str) -> None:
+    """A session's calls must name its token, before it expires; a long-term key's, none."""
+    sent = http.headers.get("x-amz-security-token")
+    if sent is None and "ecurity-" in http.query:
+        pairs = parse_qs(http.query, keep_blank_values=True)
+        found = pairs.get("X-Amz-Security-Token") or pairs.get("x-amz-security-token")
+        sent = found[0] if found else None
+    if principal.token is None:
+        if sent:
+            raise _bad_token(service)
+        return
+    if sent is None or not hmac.compare_digest(sent.encode(), principal.token.encode()):
+        raise _bad_token(service)
+    if principal.expires is not None and now.timestamp() >= principal.expires:
+        raise _expired_token(service)
+
+
+def _bad_token(service: str) -> ClientError:
+    if service == "s3":
+        return ClientError(
+            "InvalidToken", "The provided token is malformed or otherwise invalid.", status=400
+        )
+    if service == "ec2":
+        return _unknown_key(service)
+    return ClientError(
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+        status=403,
+    )
+
+
+def _expired_token(service: str) -> ClientError:
+    if service == "s3":
+        return ClientError("ExpiredToken", "The provided token has expired.", status=400)
+    return ClientError(
+        "ExpiredToken", "The security token included in the request is expired", status=403
+    )
 
 
 def _unknown_key(service: str) -> ClientError:
@@ -104,4 +146,5 @@ def authenticate_v2(
         if error.kind == "mismatch":
             raise ClientError("SignatureDoesNotMatch", error.message, status=403) from error
         raise ClientError("AccessDenied", error.message, status=403) from error
+    check_token(principal, http, now, "s3")
     return principal

@@ -9,14 +9,24 @@ from typing import Any
 from pocketcloud.api.s3 import actions as s3
 from pocketcloud.errors import ClientError, CloudError
 from pocketcloud.iam.evaluate import Decision, RequestContext, evaluate
+from pocketcloud.iam.policy import Policy
+from pocketcloud.iam.resource_policy import (
+    Caller,
+    Grant,
+    ResourcePolicyKind,
+    evaluate_resource,
+    parse_resource_policy,
+)
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.ec2 import key_pairs, network, resources, security_groups, tags
+from pocketcloud.services.ec2 import profiles as ec2_profiles
+from pocketcloud.services.iam import roles
 from pocketcloud.services.iam import users as iam_users
 from pocketcloud.services.iam.common import arn as iam_arn
 from pocketcloud.services.iam.principals import Principal, policies_of
 
 #: operations anyone authenticated may call, as on AWS
-ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
+ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
 #: IAM operations that act on the caller when UserName is absent
 CALLER_DEFAULT = frozenset(
     {
@@ -134,14 +144,22 @@ def _tag_target(cloud: Cloud, resource_id: str) -> tuple[str, str | None]:
     return ec2_arn(cloud, kind.resource_type, name), resource_id
 
 
+#: (a word in the operation's name or "", its parameter naming the entity, the entity's kind)
+IAM_ENTITIES = (
+    ("Group", "GroupName", "group"),
+    ("InstanceProfile", "InstanceProfileName", "instance-profile"),
+    ("", "RoleName", "role"),
+    ("", "UserName", "user"),
+)
+
+
 def iam_target(
     cloud: Cloud, principal: Principal, operation: str, params: Mapping[str, Any]
 ) -> str:
     """The ARN of the IAM resource the call acts on."""
-    if "Group" in operation and params.get("GroupName"):
-        return iam_users.arn_of(cloud, "group", params["GroupName"])
-    if params.get("UserName"):
-        return iam_users.arn_of(cloud, "user", params["UserName"])
+    for word, param, kind in IAM_ENTITIES:
+        if word in operation and params.get(param):
+            return iam_users.arn_of(cloud, kind, params[param])
     if operation in CALLER_DEFAULT:
         return principal.arn
     if params.get("PolicyArn"):
@@ -154,18 +172,20 @@ def iam_target(
 def context_keys(cloud: Cloud, principal: Principal, source_ip: str, region: str) -> dict[str, Any]:
     """The global condition keys of a request."""
     current = datetime.now(UTC)
-    return {
+    keys = {
         "aws:SourceIp": source_ip,
         "aws:RequestedRegion": region,
-        "aws:username": principal.user_name,
         "aws:userid": principal.user_id,
-        "aws:PrincipalArn": principal.arn,
+        "aws:PrincipalArn": principal.role_arn or principal.arn,
         "aws:PrincipalAccount": cloud.account_id,
-        "aws:PrincipalType": "User",
+        "aws:PrincipalType": "User" if principal.is_user else "AssumedRole",
         "aws:CurrentTime": _iso_seconds(current),
         "aws:EpochTime": str(int(current.timestamp())),
         "aws:SecureTransport": "false",
     }
+    if principal.is_user:
+        keys["aws:username"] = principal.user_name
+    return keys
 
 
 def _iso_seconds(moment: datetime) -> str:
@@ -189,6 +209,9 @@ def authorize(
         return
     policies = policies_of(cloud, principal)
     keys = context_keys(cloud, principal, source_ip, region)
+    if action == "sts:AssumeRole":
+        _authorize_assume(cloud, principal, params, policies, keys)
+        return
     if service == "ec2":
         targets = ec2_targets(cloud, operation, params)
     elif service == "s3":
@@ -204,6 +227,73 @@ def authorize(
         decision = evaluate(policies, RequestContext(action, resource, scoped))
         if decision is not Decision.ALLOW:
             raise _denied(service, principal, action, resource, decision)
+    if service == "ec2" and params.get("IamInstanceProfile"):
+        _authorize_pass_role(cloud, principal, params["IamInstanceProfile"], policies, keys)
+
+
+def caller_of(cloud: Cloud, principal: Principal) -> Caller:
+    """The principal as resource policies see it: its ARNs (a session's and its role's)."""
+    arns = (principal.arn, principal.role_arn) if principal.role_arn else (principal.arn,)
+    return Caller(cloud.account_id, arns)
+
+
+def combine(identity: Decision, grant: Grant, delegated_only: bool = False) -> Decision:
+    """One account's decision from the caller's policies and a resource's policy.
+
+    An explicit deny in either wins. A resource policy naming the caller allows by itself;
+    one naming the caller's account leaves it to the caller's own policies. A role's
+    trust policy (``delegated_only``) must name the caller or its account in any case.
+    """
+    if identity is Decision.EXPLICIT_DENY or grant is Grant.EXPLICIT_DENY:
+        return Decision.EXPLICIT_DENY
+    if grant is Grant.DIRECT:
+        return Decision.ALLOW
+    if delegated_only and grant is Grant.NONE:
+        return Decision.IMPLICIT_DENY
+    return identity
+
+
+def _authorize_pass_role(
+    cloud: Cloud,
+    principal: Principal,
+    spec: Mapping[str, Any],
+    policies: tuple[Policy, ...],
+    keys: dict[str, Any],
+) -> None:
+    """Giving an instance a profile passes its role: the caller needs iam:PassRole on it."""
+    profile = ec2_profiles.resolve(cloud, spec.get("Arn"), spec.get("Name"))
+    if profile.role is None:
+        return
+    scoped = keys | {"iam:PassedToService": "ec2.amazonaws.com"}
+    ctx = RequestContext("iam:PassRole", profile.role.arn, scoped)
+    decision = evaluate(policies, ctx)
+    if decision is not Decision.ALLOW:
+        raise _denied("ec2", principal, "iam:PassRole", profile.role.arn, decision)
+
+
+def _authorize_assume(
+    cloud: Cloud,
+    principal: Principal,
+    params: Params,
+    policies: tuple[Policy, ...],
+    keys: dict[str, Any],
+) -> None:
+    """sts:AssumeRole: the role's trust policy and the caller's own policies decide."""
+    role_arn = str(params.get("RoleArn", ""))
+    ctx = RequestContext("sts:AssumeRole", role_arn, keys)
+    role = roles.by_arn(cloud, role_arn)
+    grant = Grant.NONE
+    if role is not None:
+        trust = parse_resource_policy(role.trust_policy, ResourcePolicyKind.TRUST)
+        grant = evaluate_resource(trust, caller_of(cloud, principal), ctx)
+    decision = combine(evaluate(policies, ctx), grant, delegated_only=True)
+    if decision is not Decision.ALLOW:
+        raise ClientError(
+            "AccessDenied",
+            f"User: {principal.arn} is not authorized to perform: sts:AssumeRole on resource: "
+            f"{role_arn}",
+            status=403,
+        )
 
 
 def _denied(

@@ -16,6 +16,7 @@ from pocketcloud.api.ec2 import (  # noqa: F401 (importing registers the handler
     interfaces,
     key_pairs,
     launch_templates,
+    profiles,
     routing,
     security_groups,
     tags,
@@ -23,7 +24,7 @@ from pocketcloud.api.ec2 import (  # noqa: F401 (importing registers the handler
     vpcs,
 )
 from pocketcloud.api.ec2.common import registry as ec2
-from pocketcloud.api.iam import policies, users  # noqa: F401 (importing registers the handlers)
+from pocketcloud.api.iam import policies, roles, users  # noqa: F401 (importing registers the handlers)
 from pocketcloud.api.iam.common import registry as iam
 from pocketcloud.api.s3 import (  # noqa: F401 (importing registers the handlers)
     buckets,
@@ -34,6 +35,7 @@ from pocketcloud.api.s3 import (  # noqa: F401 (importing registers the handlers
     versioning,
 )
 from pocketcloud.api.s3.common import registry as s3
+from pocketcloud.api.sts import sessions  # noqa: F401 (importing registers the handlers)
 from pocketcloud.api.sts.identity import registry as sts
 
 #: the query-protocol services, answered by ``Api`` through codec.py

@@ -169,8 +169,41 @@ def configure(cfg: dict[str, Any]) -> None:
     hosts = f"127.0.0.1 localhost\n{address} {name}\n::1 localhost ip6-localhost ip6-loopback\n"
     _write("/etc/hosts", hosts)
     install_authorized_key(cfg["login_user"], cfg["authorized_key"])
+    configure_aws(cfg.get("aws_env") or {}, ("root", cfg["login_user"]))
     os.makedirs("/run/sshd", 0o755, exist_ok=True)
     log_host_key()
+
+
+def configure_aws(env: dict[str, str], users: tuple[str, ...]) -> None:
+    """Let AWS SDKs and the CLI find the cloud with no configuration, as on EC2: every
+    program init starts gets the endpoint and region in its environment, login shells
+    through /etc/profile.d, and each user's ~/.aws/config names them unless it exists
+    (credentials come from the metadata service)."""
+    if not env:
+        return
+    BASE_ENV.update(env)
+    exports = "".join(f"export {name}='{value}'\n" for name, value in sorted(env.items()))
+    os.makedirs("/etc/profile.d", 0o755, exist_ok=True)
+    _write("/etc/profile.d/pocketcloud-aws.sh", "# written by pocketcloud-init\n" + exports)
+    config = "[default]\n"
+    if "AWS_REGION" in env:
+        config += f"region = {env['AWS_REGION']}\n"
+    if "AWS_ENDPOINT_URL" in env:
+        config += f"endpoint_url = {env['AWS_ENDPOINT_URL']}\n"
+    for user in dict.fromkeys(users):
+        try:
+            fields = _passwd_entry(user)
+        except LookupError:
+            continue
+        uid, gid, home = int(fields[2]), int(fields[3]), fields[5]
+        aws_dir = f"{home}/.aws"
+        if os.path.exists(f"{aws_dir}/config"):
+            continue
+        os.makedirs(aws_dir, 0o700, exist_ok=True)
+        os.chown(aws_dir, uid, gid)
+        _write(f"{aws_dir}/config", config, 0o600)
+        os.chown(f"{aws_dir}/config", uid, gid)
+    log(f"AWS endpoint {env.get('AWS_ENDPOINT_URL', '-')} written for programs and {users}")
 
 
 def _passwd_entry(user: str) -> list[str]:

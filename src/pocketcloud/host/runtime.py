@@ -70,6 +70,8 @@ class InstanceSpec:
     outbound: bool = False
     #: the MAC address of the instance's eth0 (None: the kernel picks one)
     mac: str | None = None
+    #: what the instance's programs find the cloud by (AWS_ENDPOINT_URL, AWS_REGION)
+    aws_env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ def init_config(spec: InstanceSpec, shutdown_grace: float = 5.0) -> dict[str, An
     config: dict[str, Any] = {name: getattr(spec, name) for name in plain}
     config.update(workdir=str(spec.workdir), rootfs=str(spec.rootfs), user_data=user_data)
     config.update(authorized_key=spec.authorized_key.strip(), shutdown_grace=shutdown_grace)
+    config.update(aws_env=dict(spec.aws_env))
     return config
 
 

@@ -119,6 +119,34 @@ _POLICIES = (
         update_date="2026-02-12T18:03:17Z",
     ),
     _managed(
+        "AmazonS3FullAccess",
+        "ANPAIFIR6V6BVTRAHWINE",
+        "Provides full access to all buckets via the AWS Management Console.",
+        _document(_allow(["s3:*", "s3-object-lambda:*"])),
+        default_version_id="v2",
+        create_date="2015-02-06T18:40:58Z",
+        update_date="2021-09-27T20:16:37Z",
+    ),
+    _managed(
+        "AmazonS3ReadOnlyAccess",
+        "ANPAIZTJ4DXE7G6AGAE6M",
+        "Provides read only access to all buckets via the AWS Management Console.",
+        _document(
+            _allow(
+                [
+                    "s3:Get*",
+                    "s3:List*",
+                    "s3:Describe*",
+                    "s3-object-lambda:Get*",
+                    "s3-object-lambda:List*",
+                ]
+            )
+        ),
+        default_version_id="v3",
+        create_date="2015-02-06T18:40:59Z",
+        update_date="2023-08-10T21:31:39Z",
+    ),
+    _managed(
         "IAMFullAccess",
         "ANPAI7XKCFMBPM3QQRRVQ",
         "Provides full access to IAM via the AWS Management Console.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -27,6 +27,7 @@ from pocketcloud.iam.arn import (
 )
 from pocketcloud.iam.conditions import (
     LEGACY_PARSING_ERROR,
+    SYNTAX_ERROR,
     Condition,
     malformed,
     parse_condition_block,
@@ -192,14 +193,28 @@ def _reject_constant(name: str) -> float:
     raise ValueError(name)
 
 
-def _load(document: str) -> dict[str, object]:
+def _load(document: str, invalid_json: str = SYNTAX_ERROR) -> dict[str, object]:
+    """The document's top-level object; ``invalid_json`` is the message when it is not one."""
     try:
         data = json.loads(document, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
-        raise malformed() from None
-    if not isinstance(data, dict) or not data.keys() <= _TOP_KEYS:
+        raise malformed(invalid_json) from None
+    if not isinstance(data, dict):
+        raise malformed(invalid_json)
+    if not data.keys() <= _TOP_KEYS:
         raise malformed()
     return data
+
+
+def policy_header(data: dict[str, object]) -> tuple[str, str | None]:
+    """A document's validated ``Version`` (IAM's default when absent) and ``Id``."""
+    version = data.get("Version", DEFAULT_VERSION)
+    if version not in VERSIONS:
+        raise malformed()
+    policy_id = data.get("Id")
+    if policy_id is not None and not isinstance(policy_id, str):
+        raise malformed()
+    return str(version), policy_id
 
 
 def _raw_statements(data: dict[str, object]) -> list[dict[str, object]]:
@@ -274,10 +289,19 @@ def _effect(value: object) -> Effect:
     return Effect(value)
 
 
-def _statement(raw: dict[str, object], policy_variables: bool) -> Statement:
-    if "Principal" in raw or "NotPrincipal" in raw:
-        raise malformed(PRINCIPAL_ERROR)
-    if not raw.keys() <= _STATEMENT_KEYS:
+def build_statement(
+    raw: dict[str, object],
+    policy_variables: bool,
+    keys: frozenset[str] = _STATEMENT_KEYS,
+    check_action: Callable[[str], None] = _check_action,
+    check_resource: Callable[[str], None] = _check_resource,
+) -> Statement:
+    """Validate and compile a statement whose keys must all be among ``keys``.
+
+    ``check_action`` and ``check_resource`` vet each action and resource; the
+    defaults are IAM's rules for identity-based policies.
+    """
+    if not raw.keys() <= keys:
         raise malformed()
     sid = raw.get("Sid")
     if sid is not None and not isinstance(sid, str):
@@ -286,14 +310,20 @@ def _statement(raw: dict[str, object], policy_variables: bool) -> Statement:
     actions, not_actions = _one_of(raw, "Action", ACTIONS_ERROR)
     resources, not_resources = _one_of(raw, "Resource", RESOURCES_ERROR)
     for action in actions or not_actions or ():
-        _check_action(action)
+        check_action(action)
     for resource in resources or not_resources or ():
-        _check_resource(resource)
+        check_resource(resource)
     raw_conditions = raw.get("Condition", {})
     conditions = parse_condition_block(raw_conditions, policy_variables)
     return Statement(
         sid, effect, actions, not_actions, resources, not_resources, conditions, policy_variables
     )
+
+
+def _statement(raw: dict[str, object], policy_variables: bool) -> Statement:
+    if "Principal" in raw or "NotPrincipal" in raw:
+        raise malformed(PRINCIPAL_ERROR)
+    return build_statement(raw, policy_variables)
 
 
 def _check_sids(statements: Iterable[Statement]) -> None:
@@ -314,14 +344,9 @@ def parse_policy(document: str) -> Policy:
     :data:`MAX_MANAGED` or :data:`MAX_USER_INLINE`.
     """
     data = _load(document)
-    version = data.get("Version", DEFAULT_VERSION)
-    if version not in VERSIONS:
-        raise malformed()
-    policy_id = data.get("Id")
-    if policy_id is not None and not isinstance(policy_id, str):
-        raise malformed()
+    version, policy_id = policy_header(data)
     variables = version == VARIABLES_VERSION
     statements = tuple(_statement(raw, variables) for raw in _raw_statements(data))
     _check_sids(statements)
     reads_tags = "resourcetag/" in document.lower()
-    return Policy(str(version), statements, policy_id, reads_tags)
+    return Policy(version, statements, policy_id, reads_tags)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from pocketcloud.host import firewall, runtime
+from pocketcloud.host import firewall, network, runtime
 from pocketcloud.host import images as host_images
 from pocketcloud.host.run import HostError
 from pocketcloud.reconcile import addresses as address_sync
@@ -71,6 +71,17 @@ def spec_for(
         mac=cloud.store.scalar(
             "SELECT mac FROM network_interfaces WHERE instance_id = ?", (instance.instance_id,)
         ),
+        aws_env=aws_env(cloud),
+    )
+
+
+def aws_env(cloud: Cloud) -> tuple[tuple[str, str], ...]:
+    """How programs on an instance find this cloud with no configuration: its endpoint on
+    the instances' gateway and its region (credentials come from the metadata service)."""
+    return (
+        ("AWS_ENDPOINT_URL", f"http://{network.GATEWAY}:{cloud.settings.port}"),
+        ("AWS_REGION", cloud.region),
+        ("AWS_DEFAULT_REGION", cloud.region),
     )
 
 

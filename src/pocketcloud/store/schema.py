@@ -330,6 +330,47 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE s3_buckets ADD COLUMN cors TEXT;
     """,
+    # 9: IAM roles, instance profiles, STS sessions, instance profile associations
+    """
+    CREATE TABLE iam_roles (
+        name TEXT PRIMARY KEY COLLATE NOCASE,
+        role_id TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        trust_policy TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        max_session_duration INTEGER NOT NULL DEFAULT 3600,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE iam_instance_profiles (
+        name TEXT PRIMARY KEY COLLATE NOCASE,
+        profile_id TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        role_name TEXT REFERENCES iam_roles(name),
+        created TEXT NOT NULL
+    );
+    CREATE TABLE sts_sessions (
+        access_key_id TEXT PRIMARY KEY,
+        secret TEXT NOT NULL,
+        token TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        owner TEXT NOT NULL COLLATE NOCASE,
+        owner_id TEXT NOT NULL,
+        session_name TEXT NOT NULL,
+        expires REAL NOT NULL,
+        issued REAL NOT NULL,
+        source TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX sts_sessions_source ON sts_sessions(source) WHERE source != '';
+    CREATE TABLE iam_profile_associations (
+        association_id TEXT PRIMARY KEY,
+        instance_id TEXT NOT NULL REFERENCES instances(instance_id),
+        profile_arn TEXT NOT NULL,
+        profile_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX iam_profile_associations_instance ON iam_profile_associations(instance_id);
+    """,
 )
 
 VERSION = len(MIGRATIONS)

@@ -102,7 +102,6 @@ class TestLaunchOptions:
                 {"ResourceType": "network-interface", "Tags": [{"Key": "nic", "Value": "a"}]},
             ],
             EbsOptimized=True,
-            IamInstanceProfile={"Name": "ignored-here"},
         )
         volume = _root_volume(ec2, instance["InstanceId"])
         assert (volume["Size"], volume["VolumeType"], volume["Iops"]) == (20, "gp2", 100)

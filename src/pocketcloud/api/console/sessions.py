@@ -36,7 +36,7 @@ def check_key(cloud: Cloud, access_key_id: str, secret: str) -> Principal:
     refused); the secret is compared in constant time.
     """
     principal = by_access_key(cloud, access_key_id.strip())
-    if principal is None or not principal.active:
+    if principal is None or not principal.active or principal.token is not None:
         raise auth_failure()
     if not hmac.compare_digest(principal.secret.encode(), secret.strip().encode()):
         raise auth_failure()

@@ -78,6 +78,7 @@ def instance_view(call: Call, i: Instance) -> Result:
         "PlatformDetails": "Linux/UNIX",
         "UsageOperation": "RunInstances",
         "UsageOperationUpdateTime": i.launch_time,
+        "IamInstanceProfile": {"Arn": i.profile[0], "Id": i.profile[1]} if i.profile else None,
         "CpuOptions": {"CoreCount": itype.vcpus, "ThreadsPerCore": 1},
         "CapacityReservationSpecification": {"CapacityReservationPreference": "open"},
         "HibernationOptions": {"Configured": False},

@@ -3,7 +3,8 @@
 Handles a LaunchTemplate (its data under the call's explicit parameters), a primary
 NetworkInterfaces entry (mapped to subnet, groups and address), BlockDeviceMappings for
 the root device, and TagSpecifications for the instance, its volume and its interface.
-EbsOptimized and IamInstanceProfile are accepted; nothing here can show them back.
+IamInstanceProfile (Arn or Name) gives the instances a role; EbsOptimized is accepted and
+nothing here can show it back.
 """
 
 from __future__ import annotations
@@ -131,4 +132,12 @@ def launch_request(call: Call, given: Params) -> LaunchRequest:
             tags=tagged["network-interface"],
         ),
         system_tags=system_tags,
+        profile=_profile(p),
     )
+
+
+def _profile(p: Params) -> tuple[str | None, str | None] | None:
+    spec = p.get("IamInstanceProfile")
+    if not spec:
+        return None
+    return spec.get("Arn"), spec.get("Name")

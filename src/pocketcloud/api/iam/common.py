@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from pocketcloud.api.call import Call, Params, Registry, Result
+from pocketcloud.errors import ClientError
 from pocketcloud.services.iam import policies as pol
 from pocketcloud.services.iam.users import AccessKey, Identity
 
@@ -72,4 +73,11 @@ def url_document(text: str) -> str:
 
 
 def caller_or_named(call: Call, p: Params) -> str:
-    return str(p.get("UserName") or call.principal.user_name)
+    """The named user, or the calling user when none is named (not a role session)."""
+    if p.get("UserName"):
+        return str(p["UserName"])
+    if not call.principal.is_user:
+        raise ClientError(
+            "ValidationError", "Must specify userName when calling with non-User credentials"
+        )
+    return call.principal.user_name

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pocketcloud.api.call import Call, Params, Result
 from pocketcloud.api.iam.common import page_view, policy_view, registry, url_document
 from pocketcloud.services.iam import policies as pol
-from pocketcloud.services.iam import users
+from pocketcloud.services.iam import roles, users
 
 # --- inline policies -------------------------------------------------------------------
 
@@ -58,6 +58,7 @@ def _inline(kind: str, owner_key: str) -> None:
 
 _inline("user", "UserName")
 _inline("group", "GroupName")
+_inline("role", "RoleName")
 
 
 # --- managed policies ------------------------------------------------------------------
@@ -145,7 +146,7 @@ def set_default_policy_version(call: Call, p: Params) -> Result:
 
 @registry.op("ListEntitiesForPolicy")
 def list_entities_for_policy(call: Call, p: Params) -> Result:
-    user_names, group_names = pol.entities_for_policy(call.cloud, p["PolicyArn"])
+    user_names, group_names, role_names = pol.entities_for_policy(call.cloud, p["PolicyArn"])
     return {
         "PolicyUsers": [
             {"UserName": n, "UserId": users.get_user(call.cloud, n).unique_id} for n in user_names
@@ -154,6 +155,8 @@ def list_entities_for_policy(call: Call, p: Params) -> Result:
             {"GroupName": n, "GroupId": users.get_group(call.cloud, n).unique_id}
             for n in group_names
         ],
-        "PolicyRoles": [],
+        "PolicyRoles": [
+            {"RoleName": n, "RoleId": roles.get_role(call.cloud, n).role_id} for n in role_names
+        ],
         "IsTruncated": False,
     }

@@ -24,6 +24,7 @@ from pocketcloud.services.ec2 import (
     tags,
     volumes,
 )
+from pocketcloud.services.ec2 import profiles as ec2_profiles
 from pocketcloud.services.ec2 import security_groups as sg
 from pocketcloud.services.ec2.lifecycle import State
 from pocketcloud.store.sqlite import Row
@@ -75,6 +76,8 @@ class Instance:
     group_ids: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
     client_token: str | None = None
+    #: the IAM instance profile's (ARN, id), while one is associated
+    profile: tuple[str, str] | None = None
 
     @property
     def hostname(self) -> str:
@@ -113,6 +116,8 @@ class LaunchRequest:
     interface: Interface = field(default_factory=Interface)
     #: tags AWS itself puts on the instance (``aws:ec2launchtemplate:id``), not validated
     system_tags: Mapping[str, str] = field(default_factory=dict)
+    #: IamInstanceProfile: its (Arn, Name), either may be None
+    profile: tuple[str | None, str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,7 @@ def _record_launch(cloud: Cloud, request: LaunchRequest, requester: str) -> Rese
         public_key = None
         if request.key_name:
             public_key = key_pairs.get_by_name(cloud, request.key_name).public_key
+        profile = ec2_profiles.resolve(cloud, *request.profile) if request.profile else None
         subnet = _subnet(cloud, request)
         group_ids = _groups(cloud, request, subnet.vpc_id)
         addresses = _addresses(cloud, subnet, request)
@@ -274,6 +280,8 @@ def _record_launch(cloud: Cloud, request: LaunchRequest, requester: str) -> Rese
             _record_parts(cloud, instance_id, subnet.zone, stamp, request)
             tags.apply(cloud, instance_id, request.tags)
             _apply_system_tags(cloud, instance_id, request.system_tags)
+            if profile is not None:
+                ec2_profiles.associate(cloud, instance_id, profile)
         return Reservation(reservation_id, load(cloud, reservation_id=reservation_id))
 
 
@@ -365,7 +373,12 @@ def set_groups(cloud: Cloud, instance_id: str, group_ids: Sequence[str]) -> None
     )
 
 
-def _from_row(row: Row, groups: tuple[str, ...], instance_tags: Mapping[str, str]) -> Instance:
+def _from_row(
+    row: Row,
+    groups: tuple[str, ...],
+    instance_tags: Mapping[str, str],
+    profile: ec2_profiles.Association | None,
+) -> Instance:
     return Instance(
         row["instance_id"],
         row["reservation_id"],
@@ -385,6 +398,7 @@ def _from_row(row: Row, groups: tuple[str, ...], instance_tags: Mapping[str, str
         groups,
         instance_tags,
         row["client_token"],
+        (profile.profile_arn, profile.profile_id) if profile else None,
     )
 
 
@@ -409,8 +423,14 @@ def load(
     for g in cloud.store.all("SELECT instance_id, group_id FROM instance_groups ORDER BY position"):
         groups.setdefault(g["instance_id"], []).append(g["group_id"])
     all_tags = tags.for_resources(cloud, (r["instance_id"] for r in rows))
+    linked = ec2_profiles.live(cloud)
     return [
-        _from_row(r, tuple(groups.get(r["instance_id"], ())), all_tags[r["instance_id"]])
+        _from_row(
+            r,
+            tuple(groups.get(r["instance_id"], ())),
+            all_tags[r["instance_id"]],
+            linked.get(r["instance_id"]),
+        )
         for r in rows
     ]
 

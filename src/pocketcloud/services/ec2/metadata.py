@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pocketcloud.services.context import Cloud
-from pocketcloud.services.ec2 import instances
+from pocketcloud.services.ec2 import instance_role, instances
 from pocketcloud.services.ec2.instances import Instance
 from pocketcloud.services.ec2.lifecycle import State
 
@@ -96,6 +96,17 @@ def _tree(cloud: Cloud, i: Instance) -> dict[str, str]:
     }
     if key:
         leaves["public-keys/0/openssh-key"] = key + "\n"
+    return leaves | _iam_leaves(cloud, i)
+
+
+def _iam_leaves(cloud: Cloud, i: Instance) -> dict[str, str]:
+    """``iam/info`` and the role's credentials leaf (filled in when it is read)."""
+    profile = instance_role.profile_of(cloud, i.profile[0]) if i.profile else None
+    if profile is None:
+        return {}
+    leaves = {"iam/info": instance_role.info(profile, time.time())}
+    if profile.role is not None:
+        leaves[f"iam/security-credentials/{profile.role.name}"] = ""
     return leaves
 
 
@@ -181,6 +192,14 @@ SPECIAL = {
 }
 
 
+def _credentials(cloud: Cloud, instance: Instance) -> Answer:
+    profile = instance_role.profile_of(cloud, instance.profile[0]) if instance.profile else None
+    if profile is None or profile.role is None:
+        return Answer(404, b"")
+    body = instance_role.credentials(cloud, instance.instance_id, profile.role, time.time())
+    return Answer(200, body.encode())
+
+
 def _get(cloud: Cloud, instance: Instance, path: str) -> Answer:
     special = SPECIAL.get(path)
     if special is not None:
@@ -189,6 +208,8 @@ def _get(cloud: Cloud, instance: Instance, path: str) -> Answer:
         return Answer(404, b"")
     relative = path[len("/latest/meta-data") :].lstrip("/")
     leaves = _tree(cloud, instance)
+    if relative.startswith("iam/security-credentials/") and leaves.get(relative) == "":
+        return _credentials(cloud, instance)
     if relative in leaves:
         return Answer(200, leaves[relative].encode())
     if relative in ("public-keys", "public-keys/") and instance.key_name:

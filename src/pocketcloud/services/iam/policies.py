@@ -5,6 +5,7 @@ Documents are validated by ``pocketcloud.iam.policy`` before they are stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pocketcloud import ids
@@ -13,6 +14,7 @@ from pocketcloud.iam import managed
 from pocketcloud.iam.policy import (
     MAX_GROUP_INLINE,
     MAX_MANAGED,
+    MAX_ROLE_INLINE,
     MAX_USER_INLINE,
     parse_policy,
     policy_size,
@@ -28,13 +30,18 @@ from pocketcloud.services.iam.common import (
     no_such_entity,
     page,
 )
-from pocketcloud.services.iam.users import get_group, get_user
+from pocketcloud.services.iam.roles import Role, get_role
+from pocketcloud.services.iam.users import Identity, get_group, get_user
 from pocketcloud.store.sqlite import Row
 
 MAX_VERSIONS = 5
 MAX_ATTACHED = 10
-MAX_INLINE = {"user": MAX_USER_INLINE, "group": MAX_GROUP_INLINE}
-OWNERS = {"user": get_user, "group": get_group}
+MAX_INLINE = {"user": MAX_USER_INLINE, "group": MAX_GROUP_INLINE, "role": MAX_ROLE_INLINE}
+OWNERS: dict[str, Callable[[Cloud, str], Identity | Role]] = {
+    "user": get_user,
+    "group": get_group,
+    "role": get_role,
+}
 
 
 @dataclass(frozen=True)
@@ -396,8 +403,8 @@ def list_attached(
     return page(policies, lambda p: p.arn, max_items, marker)
 
 
-def entities_for_policy(cloud: Cloud, policy_arn: str) -> tuple[list[str], list[str]]:
-    """ListEntitiesForPolicy: (user names, group names)."""
+def entities_for_policy(cloud: Cloud, policy_arn: str) -> tuple[list[str], list[str], list[str]]:
+    """ListEntitiesForPolicy: (user names, group names, role names)."""
     get_policy(cloud, policy_arn)
     rows = cloud.store.all(
         "SELECT owner_kind, owner_name FROM iam_attachments WHERE policy_arn = ? "
@@ -406,7 +413,8 @@ def entities_for_policy(cloud: Cloud, policy_arn: str) -> tuple[list[str], list[
     )
     users = [r["owner_name"] for r in rows if r["owner_kind"] == "user"]
     groups = [r["owner_name"] for r in rows if r["owner_kind"] == "group"]
-    return users, groups
+    roles = [r["owner_name"] for r in rows if r["owner_kind"] == "role"]
+    return users, groups, roles
 
 
 def documents_for_user(cloud: Cloud, user: str) -> list[str]:
@@ -417,7 +425,15 @@ def documents_for_user(cloud: Cloud, user: str) -> list[str]:
             "SELECT group_name FROM iam_group_members WHERE user_name = ?", (user,)
         )
     ]
-    owners = [("user", user)] + [("group", g) for g in groups]
+    return _documents(cloud, [("user", user)] + [("group", g) for g in groups])
+
+
+def documents_for_role(cloud: Cloud, role: str) -> list[str]:
+    """Every policy document a role's sessions act with: inline and managed."""
+    return _documents(cloud, [("role", role)])
+
+
+def _documents(cloud: Cloud, owners: list[tuple[str, str]]) -> list[str]:
     documents: list[str] = []
     for kind, name in owners:
         documents += [

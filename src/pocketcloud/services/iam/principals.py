@@ -9,7 +9,8 @@ from typing import Generic, TypeVar
 from pocketcloud.iam.policy import Policy, parse_policy
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.iam.common import arn
-from pocketcloud.services.iam.policies import documents_for_user
+from pocketcloud.services.iam.policies import documents_for_role, documents_for_user
+from pocketcloud.services.sts import sessions
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -17,7 +18,13 @@ V = TypeVar("V")
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller: an IAM user and the access key it signed with."""
+    """An authenticated caller: an IAM user or a role session, and the key it signed with.
+
+    ``kind`` is ``"user"`` or ``"role"``; ``user_name`` is the user's name, or the role's
+    for a role session (whose ``arn`` is the ``assumed-role`` ARN and ``user_id``
+    ``AROA…:<session>``). Temporary credentials carry their session ``token`` and the
+    epoch second they expire at.
+    """
 
     user_name: str
     user_id: str
@@ -25,6 +32,15 @@ class Principal:
     access_key_id: str
     secret: str
     active: bool
+    kind: str = "user"
+    token: str | None = None
+    expires: float | None = None
+    role_arn: str = ""
+
+    @property
+    def is_user(self) -> bool:
+        """Whether the caller is an IAM user (long-term key or GetSessionToken session)."""
+        return self.kind == "user"
 
 
 class GenerationCache(Generic[K, V]):
@@ -63,6 +79,9 @@ def by_access_key(cloud: Cloud, access_key_id: str) -> Principal | None:
 
 
 def _load(cloud: Cloud, access_key_id: str) -> Principal | None:
+    if access_key_id.startswith(sessions.PREFIX):
+        session = sessions.find(cloud, access_key_id)
+        return None if session is None else _temporary(cloud, session)
     row = cloud.store.one(
         "SELECT k.secret, k.status, u.name, u.user_id, u.path FROM iam_access_keys k "
         "JOIN iam_users u ON u.name = k.user_name WHERE k.access_key_id = ?",
@@ -80,10 +99,45 @@ def _load(cloud: Cloud, access_key_id: str) -> Principal | None:
     )
 
 
+def _temporary(cloud: Cloud, session: sessions.Session) -> Principal | None:
+    """A session's principal, while the role or user it was issued for still exists."""
+    if session.kind == "role":
+        table, id_column, kind = "iam_roles", "role_id", "role"
+    else:
+        table, id_column, kind = "iam_users", "user_id", "user"
+    row = cloud.store.one(
+        f"SELECT name, path, {id_column} AS unique_id FROM {table} WHERE name = ?",  # noqa: S608
+        (session.owner,),
+    )
+    if row is None or row["unique_id"] != session.owner_id:
+        return None
+    owner_arn = arn(cloud, kind, row["path"], row["name"])
+    if kind == "user":
+        user_id, caller_arn = row["unique_id"], owner_arn
+    else:
+        user_id = f"{row['unique_id']}:{session.session_name}"
+        caller_arn = (
+            f"arn:aws:sts::{cloud.account_id}:assumed-role/{row['name']}/{session.session_name}"
+        )
+    return Principal(
+        row["name"],
+        user_id,
+        caller_arn,
+        session.access_key_id,
+        session.secret,
+        True,
+        kind,
+        session.token,
+        session.expires,
+        owner_arn if kind == "role" else "",
+    )
+
+
 def policies_of(cloud: Cloud, principal: Principal) -> tuple[Policy, ...]:
     """Every parsed policy that applies to the principal."""
+    documents = documents_for_user if principal.is_user else documents_for_role
     return _policies(cloud).get(
         cloud,
-        principal.user_name,
-        lambda: tuple(parse_policy(d) for d in documents_for_user(cloud, principal.user_name)),
+        f"{principal.kind}:{principal.user_name.lower()}",
+        lambda: tuple(parse_policy(d) for d in documents(cloud, principal.user_name)),
     )

@@ -287,8 +287,17 @@ def delete_access_key(cloud: Cloud, user: str, key_id: str) -> None:
         cloud.iam_changed()
 
 
+_TABLES = {
+    "user": "iam_users",
+    "group": "iam_groups",
+    "role": "iam_roles",
+    "instance-profile": "iam_instance_profiles",
+}
+
+
 def arn_of(cloud: Cloud, kind: str, name: str) -> str:
-    """The ARN of a user or group, with its real path if it exists (``/`` if not)."""
-    table = "iam_users" if kind == "user" else "iam_groups"
+    """The ARN of a user, group, role or instance profile, with its real path if it exists
+    (``/`` if not)."""
+    table = _TABLES[kind]
     path = cloud.store.scalar(f"SELECT path FROM {table} WHERE name = ?", (name,))  # noqa: S608
     return arn(cloud, kind, path or "/", name)
