@@ -24,7 +24,13 @@ from pocketcloud.services.iam import roles
 from pocketcloud.services.iam import users as iam_users
 from pocketcloud.services.iam.common import arn as iam_arn
 from pocketcloud.services.iam.principals import Principal, policies_of
+from pocketcloud.services.s3 import policy as s3_policy
 
+#: the S3 listings whose members are condition keys (``s3:prefix``...) when given
+S3_LISTINGS = frozenset({"ListObjects", "ListObjectsV2", "ListObjectVersions"})
+S3_LISTING_KEYS = {"Prefix": "s3:prefix", "Delimiter": "s3:delimiter", "MaxKeys": "s3:max-keys"}
+#: an unsigned S3 request as a resource policy sees it: only a grant to everyone names it
+ANONYMOUS_CALLER = Caller(account="", anonymous=True)
 #: operations anyone authenticated may call, as on AWS
 ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
 #: IAM operations that act on the caller when UserName is absent
@@ -171,21 +177,28 @@ def iam_target(
 
 def context_keys(cloud: Cloud, principal: Principal, source_ip: str, region: str) -> dict[str, Any]:
     """The global condition keys of a request."""
-    current = datetime.now(UTC)
-    keys = {
-        "aws:SourceIp": source_ip,
-        "aws:RequestedRegion": region,
+    keys = _request_keys(source_ip, region)
+    keys |= {
         "aws:userid": principal.user_id,
         "aws:PrincipalArn": principal.role_arn or principal.arn,
         "aws:PrincipalAccount": cloud.account_id,
         "aws:PrincipalType": "User" if principal.is_user else "AssumedRole",
-        "aws:CurrentTime": _iso_seconds(current),
-        "aws:EpochTime": str(int(current.timestamp())),
-        "aws:SecureTransport": "false",
     }
     if principal.is_user:
         keys["aws:username"] = principal.user_name
     return keys
+
+
+def _request_keys(source_ip: str, region: str) -> dict[str, Any]:
+    """The global keys that do not depend on who calls."""
+    current = datetime.now(UTC)
+    return {
+        "aws:SourceIp": source_ip,
+        "aws:RequestedRegion": region,
+        "aws:CurrentTime": _iso_seconds(current),
+        "aws:EpochTime": str(int(current.timestamp())),
+        "aws:SecureTransport": "false",
+    }
 
 
 def _iso_seconds(moment: datetime) -> str:
@@ -203,8 +216,13 @@ def authorize(
     source_ip: str,
     region: str,
 ) -> None:
-    """Raise UnauthorizedOperation (EC2) or AccessDenied unless policy allows the call."""
-    action = s3.action(operation, params) if service == "s3" else f"{service}:{operation}"
+    """Raise UnauthorizedOperation (EC2) or AccessDenied unless policy allows the call.
+
+    An S3 call is decided with its bucket's policy too (``authorize_s3``)."""
+    if service == "s3":
+        authorize_s3(cloud, principal, operation, params, source_ip, region)
+        return
+    action = f"{service}:{operation}"
     if action in ALWAYS_ALLOWED:
         return
     policies = policies_of(cloud, principal)
@@ -214,8 +232,6 @@ def authorize(
         return
     if service == "ec2":
         targets = ec2_targets(cloud, operation, params)
-    elif service == "s3":
-        targets = [(s3.resource(params), None)]
     else:
         targets = [(iam_target(cloud, principal, operation, params), None)]
     reads_tags = any(policy.reads_resource_tags for policy in policies)
@@ -229,6 +245,77 @@ def authorize(
             raise _denied(service, principal, action, resource, decision)
     if service == "ec2" and params.get("IamInstanceProfile"):
         _authorize_pass_role(cloud, principal, params["IamInstanceProfile"], policies, keys)
+
+
+def authorize_s3(
+    cloud: Cloud,
+    principal: Principal,
+    operation: str,
+    params: Params,
+    source_ip: str,
+    region: str,
+) -> None:
+    """Raise AccessDenied unless the caller's policies or the bucket's policy allow the call.
+
+    No explicit deny in either, and the caller's policies allow or the bucket policy names
+    the caller (a grant to its account leaves it to the caller's policies). An anonymous
+    caller has no policies: only a bucket policy granting to everyone lets it in, and not
+    while the policy is public and the bucket's RestrictPublicBuckets is on. Reads the
+    store (the caller's policies, cached, and the bucket's row).
+    """
+    action = s3.action(operation, params)
+    resource = s3.resource(params)
+    keys = _s3_keys(cloud, principal, operation, params, source_ip, region)
+    ctx = RequestContext(action, resource, keys)
+    if principal.is_anonymous:
+        identity = Decision.IMPLICIT_DENY
+    else:
+        identity = evaluate(policies_of(cloud, principal), ctx)
+    grant = _bucket_grant(cloud, principal, params.get("Bucket"), ctx)
+    decision = combine(identity, grant)
+    if decision is Decision.ALLOW:
+        return
+    if principal.is_anonymous:
+        raise ClientError("AccessDenied", "Access Denied", status=403)
+    by_bucket = grant is Grant.EXPLICIT_DENY and identity is not Decision.EXPLICIT_DENY
+    raise _denied("s3", principal, action, f'"{resource}"', decision, by_bucket)
+
+
+def _s3_keys(
+    cloud: Cloud,
+    principal: Principal,
+    operation: str,
+    params: Params,
+    source_ip: str,
+    region: str,
+) -> dict[str, Any]:
+    """The condition keys of an S3 request: the global ones (an anonymous caller's have no
+    principal but ``aws:userid`` ``anonymous``), and a listing's ``s3:prefix``,
+    ``s3:delimiter`` and ``s3:max-keys`` when the request gives them."""
+    if principal.is_anonymous:
+        keys = _request_keys(source_ip, region)
+        keys |= {"aws:userid": principal.user_id, "aws:PrincipalType": "Anonymous"}
+    else:
+        keys = context_keys(cloud, principal, source_ip, region)
+    if operation in S3_LISTINGS:
+        for member, key in S3_LISTING_KEYS.items():
+            if params.get(member) is not None:
+                keys[key] = str(params[member])
+    return keys
+
+
+def _bucket_grant(
+    cloud: Cloud, principal: Principal, bucket: str | None, ctx: RequestContext
+) -> Grant:
+    """How far the bucket's policy lets the caller in (NONE without bucket or policy)."""
+    access = s3_policy.access_of(cloud, bucket) if bucket else None
+    if access is None or access.policy is None:
+        return Grant.NONE
+    caller = ANONYMOUS_CALLER if principal.is_anonymous else caller_of(cloud, principal)
+    grant = evaluate_resource(access.policy, caller, ctx)
+    if caller.anonymous and grant is Grant.DIRECT and access.restricts_public:
+        return Grant.NONE
+    return grant
 
 
 def caller_of(cloud: Cloud, principal: Principal) -> Caller:
@@ -297,13 +384,19 @@ def _authorize_assume(
 
 
 def _denied(
-    service: str, principal: Principal, action: str, resource: str, decision: Decision
+    service: str,
+    principal: Principal,
+    action: str,
+    resource: str,
+    decision: Decision,
+    by_resource_policy: bool = False,
 ) -> CloudError:
-    why = (
-        "with an explicit deny in an identity-based policy"
-        if decision is Decision.EXPLICIT_DENY
-        else "because no identity-based policy allows the " + action + " action"
-    )
+    if by_resource_policy:
+        why = "with an explicit deny in a resource-based policy"
+    elif decision is Decision.EXPLICIT_DENY:
+        why = "with an explicit deny in an identity-based policy"
+    else:
+        why = "because no identity-based policy allows the " + action + " action"
     message = (
         f"User: {principal.arn} is not authorized to perform: {action} "
         f"on resource: {resource} {why}"

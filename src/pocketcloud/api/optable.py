@@ -49,6 +49,14 @@ DIFFERENCES: dict[str, str] = {
     "CreateBucket": "virtual-hosted addressing under s3.localhost (and AWS's names pointed "
     "here); path-style everywhere",
     "ListBuckets": "no pagination (ContinuationToken, MaxBuckets are ignored)",
+    "PutBucketPolicy": "there is no account root user to whom a bucket policy never applies: a "
+    "policy denying the admin s3:DeleteBucketPolicy cannot be taken back",
+    "PutPublicAccessBlock": "bucket settings only (no account-level Block Public Access); "
+    "BlockPublicAcls and IgnorePublicAcls are stored and reported: there are no ACLs to block",
+    "PutBucketAcl": "ACLs are not implemented: an ACL may only restate the owner's full "
+    "control (AccessControlListNotSupported under BucketOwnerEnforced, NotImplemented under "
+    "the other ownership settings)",
+    "PutObjectAcl": "as PutBucketAcl",
 }
 
 

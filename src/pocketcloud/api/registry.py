@@ -31,6 +31,9 @@ from pocketcloud.api.s3 import (  # noqa: F401 (importing registers the handlers
     cors,
     multipart,
     objects,
+    ownership,
+    policy,
+    public_access,
     tagging,
     versioning,
 )

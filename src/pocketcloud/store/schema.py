@@ -371,6 +371,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX iam_profile_associations_instance ON iam_profile_associations(instance_id);
     """,
+    # 10: S3 bucket policies, Block Public Access, Object Ownership (every bucket, old
+    # ones too, gets what a new S3 bucket has: all four settings on, ACLs disabled)
+    """
+    ALTER TABLE s3_buckets ADD COLUMN policy TEXT;
+    ALTER TABLE s3_buckets ADD COLUMN public_access_block TEXT DEFAULT '{"block_public_acls": true,
+        "ignore_public_acls": true, "block_public_policy": true, "restrict_public_buckets": true}';
+    ALTER TABLE s3_buckets ADD COLUMN ownership TEXT DEFAULT 'BucketOwnerEnforced';
+    """,
 )
 
 VERSION = len(MIGRATIONS)

@@ -29,6 +29,14 @@ ACTIONS = {
     "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
     "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
     "DeletePublicAccessBlock": "PutBucketPublicAccessBlock",
+    "DeleteBucketOwnershipControls": "PutBucketOwnershipControls",
+}
+#: the action of an operation on one version (VersionId given), where it has its own
+VERSIONED = {
+    "GetObject": "GetObjectVersion",
+    "DeleteObject": "DeleteObjectVersion",
+    "GetObjectAcl": "GetObjectVersionAcl",
+    "PutObjectAcl": "PutObjectVersionAcl",
 }
 
 
@@ -39,8 +47,8 @@ PER_KEY = frozenset({"DeleteObjects"})
 def action(operation: str, params: Mapping[str, Any]) -> str:
     """``s3:<action>`` for the call (a versioned read or delete has its own action)."""
     name = ACTIONS.get(operation, operation)
-    if params.get("VersionId") and name in ("GetObject", "DeleteObject"):
-        name += "Version"
+    if params.get("VersionId"):
+        name = VERSIONED.get(name, name)
     return f"s3:{name}"
 
 

@@ -1,17 +1,22 @@
-"""Bucket operations on the wire: CreateBucket, HeadBucket, ListBuckets, DeleteBucket,
-GetBucketLocation."""
+"""Bucket operations on the wire: CreateBucket (with its Object Ownership and ACL),
+HeadBucket, ListBuckets, DeleteBucket, GetBucketLocation."""
 
 from __future__ import annotations
 
 from pocketcloud.api.call import Call, Params, Result
 from pocketcloud.api.s3.common import moment, owner_view, registry
+from pocketcloud.api.s3.ownership import acl_of
 from pocketcloud.services.s3 import buckets as svc
+from pocketcloud.services.s3 import ownership
+from pocketcloud.services.s3.common import owner
 
 
 @registry.op("CreateBucket")
 def create_bucket(call: Call, p: Params) -> Result:
     location = (p.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
-    bucket = svc.create_bucket(call.cloud, p["Bucket"], location)
+    wanted = ownership.parse_ownership(p.get("ObjectOwnership"))
+    ownership.check_new_bucket(wanted, owner(call.cloud).id, acl_of(p))
+    bucket = svc.create_bucket(call.cloud, p["Bucket"], location, wanted)
     return {"Location": f"/{bucket.name}"}
 
 

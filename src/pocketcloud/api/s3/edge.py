@@ -37,7 +37,7 @@ from pocketcloud.api.restxml import HttpCall, RestXml
 from pocketcloud.api.s3 import actions, checksums, chunked, cors, hosts
 from pocketcloud.errors import ClientError, CloudError, ServerError
 from pocketcloud.services.context import Cloud
-from pocketcloud.services.iam.principals import Principal
+from pocketcloud.services.iam.principals import ANONYMOUS, Principal
 from pocketcloud.services.s3.common import blobs
 from pocketcloud.store.blobs import BlobWriter
 
@@ -112,8 +112,9 @@ class S3Edge:
     def _caller(
         self, http: sigv4.HttpRequest, path: str
     ) -> tuple[Principal, sigv4.Signature | None]:
-        """Who signed the request, and the SigV4 signature (None for a SigV2 URL, which
-        signs the path-style ``path``)."""
+        """Who signed the request (``ANONYMOUS`` for an unsigned one), and the SigV4
+        signature (None for a SigV2 URL, which signs the path-style ``path``, and for an
+        unsigned request)."""
         try:
             presigned_v2 = sigv2.parse(http.query)
         except sigv2.SigV2Error as error:
@@ -125,8 +126,8 @@ class S3Edge:
             signature = sigv4.parse(http)
         except sigv4.SigV4Error as error:
             raise signature_error("s3", error, presigned=False) from error
-        if signature is None:  # anonymous: only a bucket policy could allow it (none yet)
-            raise ClientError("AccessDenied", "Access Denied", status=403)
+        if signature is None:  # anonymous: only a bucket policy can let it in
+            return ANONYMOUS, None
         principal = authenticate(self.cloud, http, signature, self.clock(), "s3")
         return principal, signature
 

@@ -7,6 +7,7 @@ from pocketcloud.api.call import Call, Params, Result
 from pocketcloud.api.s3 import checksums
 from pocketcloud.api.s3.common import moment, owner_view, registry
 from pocketcloud.api.s3.objects import HEADERS
+from pocketcloud.api.s3.ownership import check_write
 from pocketcloud.services.s3 import multipart as svc
 from pocketcloud.services.s3 import tagging
 from pocketcloud.services.s3.objects import ObjectAttrs
@@ -16,6 +17,7 @@ MAX_LISTED = 1000
 
 @registry.op("CreateMultipartUpload")
 def create_multipart_upload(call: Call, p: Params) -> Result:
+    check_write(call, p)
     headers = {wire: str(p[member]) for member, wire in HEADERS.items() if p.get(member)}
     attrs = ObjectAttrs(p.get("ContentType"), headers, dict(p.get("Metadata") or {}),
                         tagging.from_header(p.get("Tagging")))  # fmt: skip

@@ -18,6 +18,7 @@ from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call, Params, Result
 from pocketcloud.api.s3 import checksums, conditions
 from pocketcloud.api.s3.common import moment, owner_view, registry
+from pocketcloud.api.s3.ownership import check_write
 from pocketcloud.errors import ClientError
 from pocketcloud.services.s3 import objects as svc
 from pocketcloud.services.s3 import tagging
@@ -33,6 +34,7 @@ MAX_KEYS = 1000
 
 @registry.op("PutObject")
 def put_object(call: Call, p: Params) -> Result:
+    check_write(call, p)
     headers = {wire: str(p[member]) for member, wire in HEADERS.items() if p.get(member)}
     headers.update(p["Body"].checksums)
     attrs = svc.ObjectAttrs(p.get("ContentType"), headers, dict(p.get("Metadata") or {}),
@@ -224,6 +226,7 @@ def _token_key(token: str) -> str:
 
 @registry.op("CopyObject")
 def copy_object(call: Call, p: Params) -> Result:
+    check_write(call, p)
     bucket, key, version = _copy_source(p["CopySource"])
     source = (svc.get_version(call.cloud, bucket, key, version) if version
               else svc.get_object(call.cloud, bucket, key))  # fmt: skip

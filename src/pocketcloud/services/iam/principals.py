@@ -42,6 +42,18 @@ class Principal:
         """Whether the caller is an IAM user (long-term key or GetSessionToken session)."""
         return self.kind == "user"
 
+    @property
+    def is_anonymous(self) -> bool:
+        """Whether nobody signed the request (an unsigned S3 call, see ``ANONYMOUS``)."""
+        return self.kind == ANONYMOUS_KIND
+
+
+ANONYMOUS_KIND = "anonymous"
+ANONYMOUS = Principal("", "anonymous", "*", "", "", True, ANONYMOUS_KIND)
+"""The caller of an unsigned S3 request: no key, no policies of its own (only a bucket
+policy granting to everyone can let it in); ``arn`` is ``*``, as policies name everyone,
+and ``user_id`` is ``anonymous``, the ``aws:userid`` IAM gives such a request."""
+
 
 class GenerationCache(Generic[K, V]):
     """A dict that empties itself whenever the cloud's IAM generation moves on."""

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from pocketcloud.errors import ClientError
 from pocketcloud.services.context import Cloud, now
-from pocketcloud.services.s3 import multipart
+from pocketcloud.services.s3 import multipart, public_access
 from pocketcloud.services.s3.common import blobs, no_such_bucket, require_bucket
+from pocketcloud.services.s3.ownership import DEFAULT as DEFAULT_OWNERSHIP
+from pocketcloud.services.s3.ownership import Ownership
 
 #: lower-case letters, digits, dots and hyphens; a letter or digit at each end
 _NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -51,8 +53,11 @@ def _name_problem(name: str) -> str:
     return ""
 
 
-def create_bucket(cloud: Cloud, name: str, location: str | None) -> Bucket:
-    """CreateBucket in the cloud's region (the LocationConstraint, if given, must name it)."""
+def create_bucket(
+    cloud: Cloud, name: str, location: str | None, ownership: Ownership = DEFAULT_OWNERSHIP
+) -> Bucket:
+    """CreateBucket in the cloud's region (the LocationConstraint, if given, must name it),
+    with every Block Public Access setting on and the Object Ownership asked for."""
     check_name(name)
     region = _region(cloud, location)
     with cloud.store.transaction():
@@ -66,9 +71,11 @@ def create_bucket(cloud: Cloud, name: str, location: str | None) -> Bucket:
                 status=409,
             )
         bucket = Bucket(name, region, now())
+        row = (name, region, cloud.account_id, bucket.created, public_access.DEFAULT_TEXT)
         cloud.store.execute(
-            "INSERT INTO s3_buckets(name, region, owner, created) VALUES(?, ?, ?, ?)",
-            (name, region, cloud.account_id, bucket.created),
+            "INSERT INTO s3_buckets(name, region, owner, created, public_access_block, "
+            "ownership) VALUES(?, ?, ?, ?, ?, ?)",
+            (*row, ownership.value),
         )
     return bucket
 
