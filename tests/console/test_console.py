@@ -213,6 +213,20 @@ class TestAdmin:
         expect(page.locator(".aws-error")).to_have_count(0)
         screenshot(page, tmp_path, "console-overview")
 
+    def test_overview_lists_roles_and_buckets(self, cloud: Server, context: BrowserContext) -> None:
+        """A role and a bucket made through the API appear in the IAM roles and S3 buckets
+        lists."""
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
+                 "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}]}  # fmt: skip
+        cloud.client("iam").create_role(
+            RoleName="web-app", AssumeRolePolicyDocument=json.dumps(trust), Description="media"
+        )
+        cloud.client("s3").create_bucket(Bucket="console-media")
+        page = context.new_page()
+        admin(page, cloud)
+        expect(page.locator('#roles tr[data-role-name="web-app"]')).to_contain_text("media")
+        expect(page.locator('#buckets tr[data-bucket-name="console-media"]')).to_be_visible()
+
     def test_apps_page(
         self, cloud: Server, context: BrowserContext, site: Machine, tmp_path: Path
     ) -> None:

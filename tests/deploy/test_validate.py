@@ -447,6 +447,7 @@ class TestCheckOptions:
             "domains": ("shop.example.com", "203.0.113.7"),
             "workers": 3,
             "keep": 5,
+            "bucket": None,
         }
 
     def test_optional_none(self) -> None:
@@ -471,6 +472,29 @@ class TestCheckOptions:
         with pytest.raises(InvalidOption) as info:
             validate.check_options(**{**GOOD, "domains": ["ok.example", INJECTION], "keep": 0})
         assert (info.value.option, info.value.value) == ("--domain", INJECTION)
+
+    @pytest.mark.parametrize("name", ["my-media", "media.example.com", "abc", "a" * 63])
+    def test_bucket_names(self, name: str) -> None:
+        """--bucket takes an S3 bucket name on a cloud target, as given."""
+        assert (
+            validate.check_options(**{**GOOD, "target": "pocketcloud", "bucket": name})["bucket"]
+            == name
+        )
+
+    @pytest.mark.parametrize(
+        "name", ["ab", "My-Media", "a..b", "-ab", "ab-", "10.1.2.3", "a" * 64, "a b", "$(id)"]
+    )
+    def test_bad_bucket_names(self, name: str) -> None:
+        """Other names are refused with S3's naming rule."""
+        with pytest.raises(InvalidOption) as info:
+            validate.check_options(**{**GOOD, "target": "pocketcloud", "bucket": name})
+        assert info.value.option == "--bucket"
+
+    def test_bucket_needs_a_cloud(self) -> None:
+        """An ssh:// target has no cloud to make a bucket and role in: refused."""
+        with pytest.raises(InvalidOption) as info:
+            validate.check_options(**{**GOOD, "bucket": "my-media"})
+        assert "cloud target" in str(info.value)
 
     def test_one_domain_string(self) -> None:
         """A single name given where a list was meant is one domain, not its letters."""

@@ -117,6 +117,13 @@ def deploy(
         str | None, typer.Option(help="CIDR allowed to SSH (default: this machine)")
     ] = None,
     domain: Annotated[list[str] | None, typer.Option(help="A name the site answers to")] = None,
+    bucket: Annotated[
+        str | None,
+        typer.Option(
+            help="An S3 bucket for the app's uploaded media: made, with a role that may use "
+            "only it, given to the instance (no access key on the server)"
+        ),
+    ] = None,
     runserver: Annotated[
         bool, typer.Option(help="The seed's runserver 0:8080 (development)")
     ] = False,
@@ -132,7 +139,7 @@ def deploy(
     try:  # before anything is contacted
         valid = validate.check_options(
             target=target, app=app, python=python, ssh_from=ssh_from, domains=domain,
-            workers=workers, keep=keep,
+            workers=workers, keep=keep, bucket=bucket,
         )  # fmt: skip
     except validate.InvalidOption as error:
         console.print(f"[red]{escape(str(error))}[/]")

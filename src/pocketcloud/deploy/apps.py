@@ -42,6 +42,8 @@ class AppRecord:
     strict: str = "accept-new"
     #: the project folder deployed from (absolute): commands run in it act on this app
     project: str | None = None
+    #: the app's S3 bucket (``deploy --bucket``), reached with its instance's role
+    bucket: str | None = None
 
     @property
     def known_hosts(self) -> Path:

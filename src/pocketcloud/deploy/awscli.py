@@ -38,6 +38,8 @@ RENAMED = {
     "ec2.*.no-egress": "ingress",
     "ec2.*.no-disable-api-termination": "enable-api-termination",
 }
+#: the CLI's command for a service whose own name is taken (``aws s3`` is the high-level one)
+CLI_SERVICES = {"s3": "s3api"}
 FETCHED_PREFIXES = ("file://", "fileb://", "http://", "https://")  # paramfile.py
 SCALARS = {"string", "integer", "long", "float", "double", "timestamp"}
 COMPLEX = {"structure", "map", "list"}
@@ -67,7 +69,7 @@ class AwsCall:
             args += ["--cli-input-json", _json(as_json)]
         shaping = [*(["--query", self.query] if self.query else []),
                    *(["--output", self.output] if self.output else [])]  # fmt: skip
-        return [*head, self.service, *command, *args, *shaping]
+        return [*head, CLI_SERVICES.get(self.service, self.service), *command, *args, *shaping]
 
     def cli(self, profile: str, region: str | None = None) -> str:
         """The AWS CLI line, every word quoted for a POSIX shell."""

@@ -20,6 +20,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pocketcloud.deploy import provision as pv
+from pocketcloud.deploy import storage as st
 from pocketcloud.deploy.awscli import AwsCall
 
 Echo = Callable[[str, str], None]
@@ -71,11 +72,23 @@ class CloudApi:
 
     def __init__(self, where: CloudTarget, app: str, echo: Echo) -> None:
         self.where, self.names, self.echo = where, pv.Names(app), echo
+        self._clients: dict[str, Any] = {}
         try:
-            session = boto3.Session(profile_name=where.profile, region_name=where.region)
-            self.ec2 = session.client("ec2")
+            self.session = boto3.Session(profile_name=where.profile, region_name=where.region)
+            self.ec2 = self.client("ec2")
         except BotoCoreError as exc:
             raise CloudApiError(f"profile {where.profile}: {exc}") from exc
+
+    def client(self, service: str) -> Any:
+        """The profile's client of ``service`` (made once)."""
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service)
+        return self._clients[service]
+
+    @property
+    def region(self) -> str:
+        """The region calls go to: ``--region``, else the profile's."""
+        return str(self.where.region or self.session.region_name or "us-east-1")
 
     def run(self, call: AwsCall, *, dry_run: bool = False) -> Any:
         """Echo ``call`` as its AWS CLI line, then (unless ``dry_run``) make it with exactly
@@ -84,7 +97,7 @@ class CloudApi:
         if dry_run:
             return None
         if not call.waiter:
-            return self.call(call.operation, **call.params)
+            return self.call(call.operation, service=call.service, **call.params)
         try:
             self.ec2.get_waiter(call.operation).wait(**call.params, WaiterConfig=POLL)
         except (ClientError, BotoCoreError) as exc:
@@ -95,10 +108,11 @@ class CloudApi:
         """Echo a local step this class takes itself (chmod, rm) as its shell line."""
         self.echo("command", shlex.join(words))
 
-    def call(self, operation: str, **params: Any) -> Any:
-        """One EC2 call; CloudApiError with AWS's code and message."""
+    def call(self, operation: str, service: str = "ec2", **params: Any) -> Any:
+        """One call (EC2's unless ``service`` says); CloudApiError with AWS's code and
+        message."""
         try:
-            return getattr(self.ec2, operation)(**params)
+            return getattr(self.client(service), operation)(**params)
         except ClientError as exc:
             err = exc.response["Error"]
             raise CloudApiError(f"{operation}: {err.get('Code')}: {err.get('Message')}") from exc
@@ -188,19 +202,22 @@ class CloudApi:
         group_id: str | None,
         release: Callable[[], str] = lambda: "debian-12",
         *,
+        profile: str | None = None,
         dry_run: bool = False,
     ) -> dict[str, Any] | None:
         """The app's running instance: reused, started, or launched (from the image of
-        ``release()``, asked only when one is launched)."""
+        ``release()``, asked only when one is launched), with instance profile ``profile``
+        when one is named."""
         try:
             chosen = pv.choose_instance(self.instances(), self.names.key_pair)
         except pv.ProvisionError as exc:
             raise CloudApiError(str(exc)) from exc
         if chosen is None:
             call = pv.run_instance(
-                self.names, self.image(release()), self.where.instance_type, group_id or NEW_GROUP
-            )
-            made = self.run(call, dry_run=dry_run)
+                self.names, self.image(release()), self.where.instance_type, group_id or NEW_GROUP,
+                profile,
+            )  # fmt: skip
+            made = self.run_fresh_profile(call, dry_run=dry_run)
             if dry_run:
                 return None
             chosen = made["Instances"][0]
@@ -212,6 +229,75 @@ class CloudApi:
             return chosen
         self.wait_state(chosen["InstanceId"], "instance_running")
         return self.describe(chosen["InstanceId"])
+
+    def run_fresh_profile(self, call: AwsCall, *, dry_run: bool = False) -> Any:
+        """Run a call naming an instance profile made moments ago: AWS's IAM is eventually
+        consistent, and EC2 may not know the profile for a few seconds, so an
+        InvalidParameterValue about it is tried again, for a minute at most."""
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                return self.run(call, dry_run=dry_run)
+            except CloudApiError as exc:
+                fresh = "iamInstanceProfile" in str(exc) and "InvalidParameterValue" in str(exc)
+                if not fresh or "IamInstanceProfile" not in call.params:
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(3)
+
+    # --- storage: the app's bucket and role ----------------------------------------------
+
+    def storage(self, names: st.StorageNames, *, dry_run: bool = False) -> None:
+        """The app's bucket, its role (read and write that bucket only) and the instance
+        profile holding it: each made if missing, the role's policy set as wanted."""
+        for call in st.plan(names, self.storage_facts(names), self.region):
+            self.run(call, dry_run=dry_run)
+
+    def storage_facts(self, names: st.StorageNames) -> st.StorageFacts:
+        """What exists of the app's storage (HeadBucket, GetRole, GetRolePolicy,
+        GetInstanceProfile)."""
+        bucket = self._exists("head_bucket", "s3", Bucket=names.bucket)
+        role = self._exists("get_role", "iam", RoleName=names.role)
+        policy = None
+        if role:
+            found = self._found(
+                "get_role_policy", "iam", RoleName=names.role, PolicyName=st.POLICY_NAME
+            )
+            policy = found["PolicyDocument"] if found else None
+        profile = self._found("get_instance_profile", "iam", InstanceProfileName=names.profile)
+        roles = profile["InstanceProfile"]["Roles"] if profile else []
+        return st.StorageFacts(
+            bucket, role, policy, profile is not None, tuple(r["RoleName"] for r in roles)
+        )
+
+    def _found(self, operation: str, service: str, **params: Any) -> Any:
+        """The answer, or None when AWS says there is no such thing."""
+        try:
+            return self.call(operation, service=service, **params)
+        except CloudApiError as exc:
+            if any(code in str(exc) for code in ("NoSuchEntity", ": 404:", "NoSuchBucket")):
+                return None
+            if operation == "head_bucket" and ": 403:" in str(exc):
+                raise CloudApiError(
+                    f"bucket {params['Bucket']} exists and this profile may not use it "
+                    "(bucket names are global on AWS: choose another)"
+                ) from exc
+            raise
+
+    def _exists(self, operation: str, service: str, **params: Any) -> bool:
+        return self._found(operation, service, **params) is not None
+
+    def give_profile(self, instance: dict[str, Any], names: st.StorageNames) -> None:
+        """Give a running instance the app's profile (associate, or replace another)."""
+        found = self.call(
+            "describe_iam_instance_profile_associations",
+            Filters=[{"Name": "instance-id", "Values": [instance["InstanceId"]]}],
+        )["IamInstanceProfileAssociations"]
+        profile = self.call("get_instance_profile", "iam", InstanceProfileName=names.profile)
+        call = st.attach(names, instance["InstanceId"], profile["InstanceProfile"]["Arn"], found)
+        if call is not None:
+            self.run_fresh_profile(call)
 
     def wait_state(self, instance_id: str, waiter: str) -> None:
         """Wait (boto3 waiter ``waiter``, e.g. ``instance_running``) for one instance."""

@@ -8,6 +8,7 @@ from argument lists by :mod:`.shell` (every value one quoted word); waits and ch
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import PurePosixPath
 
@@ -122,11 +123,16 @@ def manage(
     )
 
 
-def production_settings(layout: Layout, release_id: str, names: tuple[str, ...]) -> str:
-    """The release's own settings file (0600): DEBUG off, ALLOWED_HOSTS = the server's names.
-    The shared file only gains a SECRET_KEY if it has none (made on the server); a release
-    that fails leaves what the serving one reads as it was."""
-    values = json.dumps({"DEBUG": False, "ALLOWED_HOSTS": list(names)})
+def production_settings(
+    layout: Layout,
+    release_id: str,
+    names: tuple[str, ...],
+    extra: Mapping[str, str] | None = None,
+) -> str:
+    """The release's own settings file (0600): DEBUG off, ALLOWED_HOSTS = the server's names,
+    and ``extra`` (the app's bucket). The shared file only gains a SECRET_KEY if it has none
+    (made on the server); a release that fails leaves what the serving one reads as it was."""
+    values = json.dumps({"DEBUG": False, "ALLOWED_HOSTS": list(names), **(extra or {})})
     return sh.words(
         "python3", "-", layout.settings_file, layout.release_settings(release_id), values
     )

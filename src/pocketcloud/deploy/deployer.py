@@ -7,6 +7,7 @@ rsync (:mod:`.ssh`); nothing here imports the cloud's own services, store or hos
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shlex
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pocketcloud.deploy import apps, cloud, plan, provision, pythons, source
+from pocketcloud.deploy import apps, cloud, plan, provision, pythons, source, storage
 from pocketcloud.deploy import commands as cmd
 from pocketcloud.deploy import shell as sh
 from pocketcloud.deploy import wheelhouse as wheelhouse_
@@ -64,6 +65,8 @@ class Options:
     keep: int = 5
     force: bool = False
     dry_run: bool = False
+    #: the app's S3 bucket: made, with a role that may use it, given to the instance
+    bucket: str | None = None
 
 
 DEFAULT_PYTHON = "python3"
@@ -145,7 +148,13 @@ def _provision(
     pem = pem_path(app)
     ec2.key_pair(pem, dry_run=opts.dry_run)
     group_id = ec2.group(mode, dry_run=opts.dry_run)
-    instance = ec2.instance(group_id, release, dry_run=opts.dry_run)
+    names = storage.StorageNames(app, opts.bucket) if opts.bucket else None
+    if names is not None:
+        ec2.storage(names, dry_run=opts.dry_run)
+    profile = names.profile if names is not None else None
+    instance = ec2.instance(group_id, release, profile=profile, dry_run=opts.dry_run)
+    if names is not None and instance is not None and not opts.dry_run:
+        ec2.give_profile(instance, names)
     if opts.dry_run:
         return (
             None if instance is None or group_id is None else _record_of(opts, app, ec2, instance)
@@ -166,9 +175,10 @@ def _record_of(
     names = provision.addresses(instance)
     return apps.AppRecord(
         app=app, target=opts.target, host=names[0] if names else "", user=ec2.where.login_user,
-        key=str(pem_path(app)), profile=ec2.where.profile, region=opts.region,
+        key=str(pem_path(app)), profile=ec2.where.profile,
+        region=opts.region or (ec2.region if opts.bucket else None),
         instance_id=instance["InstanceId"], names=list(dict.fromkeys([*opts.domains, *names])),
-        mode="runserver" if opts.runserver else "gunicorn",
+        mode="runserver" if opts.runserver else "gunicorn", bucket=opts.bucket,
     )  # fmt: skip
 
 
@@ -182,13 +192,14 @@ def _ssh_record(opts: Options, app: str) -> apps.AppRecord:
     )  # fmt: skip
 
 
-def extras(project: Project, mode: str) -> tuple[str, ...]:
+def extras(project: Project, mode: str, bucket: bool = False) -> tuple[str, ...]:
     """Packages installed beside the requirements: Django when there are none, gunicorn
-    when they lack it."""
+    when they lack it, django-storages with boto3 for a bucket when they lack it."""
     reqs = project.root / project.requirements if project.requirements else None
     req_text = reqs.read_text().lower() if reqs else ""
     needs = ["django"] if reqs is None else []
     needs += ["gunicorn"] if mode == "gunicorn" and "gunicorn" not in req_text else []
+    needs += ["django-storages[s3]"] if bucket and "django-storages" not in req_text else []
     return tuple(needs)
 
 
@@ -202,10 +213,12 @@ def _cached(project: Project, extra: tuple[str, ...], target: wheelhouse_.Target
     return wheel_cache() / source.requirements_hash(project.root, reqs, extra, target.describe())
 
 
-def refusal(project: Project, mode: str, target: wheelhouse_.Target) -> str | None:
+def refusal(
+    project: Project, mode: str, target: wheelhouse_.Target, bucket: bool = False
+) -> str | None:
     """Why the project's requirements cannot be installed on ``target`` (None: they can;
     a wheelhouse already built for it says so without asking the index)."""
-    extra = extras(project, mode)
+    extra = extras(project, mode, bucket)
     if (_cached(project, extra, target) / ".complete").exists():
         return None
     return wheelhouse_.refusal(target, _requirement_files(project), extra)
@@ -221,7 +234,7 @@ def wanted(
     """The release this project's files make, and how to deploy it with ``python``."""
     reqs = str(project.requirements) if project.requirements else None
     mode = record.mode
-    extra = extras(project, mode)
+    extra = extras(project, mode, bool(record.bucket))
     target = python.target(facts.glibc, facts.machine)
     wheelhouse = _cached(project, extra, target)
     req_hash = wheelhouse.name
@@ -241,15 +254,22 @@ def wanted(
         layout=Layout(record.app), release=release,
         source=str(project.root), requirements=reqs, wheelhouse=str(wheelhouse),
         build_wheels=build, extra=extra, python=python.path,
-        keep=opts.keep, force=opts.force,
+        keep=opts.keep, force=opts.force, settings=_app_settings(record),
     )  # fmt: skip
 
 
-def choose_release(project: Project, mode: str, echo: Echo) -> str:
+def _app_settings(record: apps.AppRecord) -> dict[str, str]:
+    """The settings a release gains from where it runs: its bucket, if it has one."""
+    if not record.bucket:
+        return {}
+    return storage.app_settings(record.bucket, record.region or "us-east-1")
+
+
+def choose_release(project: Project, mode: str, echo: Echo, bucket: bool = False) -> str:
     """The image release a new instance for the project is launched from: the first whose
     Python the project's need admits and its requirements install on."""
     need = pythons.need_of(project.root)
-    name, passed = pythons.choose_image(need, partial(refusal, project, mode))
+    name, passed = pythons.choose_image(need, partial(refusal, project, mode, bucket=bucket))
     for reason in passed:
         echo("note", f"not {reason}")
     version = dict(pythons.IMAGES)[name].version
@@ -298,7 +318,9 @@ def _no_fit(
     image = None
     if record.instance_id:
         with contextlib.suppress(pythons.PythonError):
-            image, _ = pythons.choose_image(nothing.need, partial(refusal, project, record.mode))
+            image, _ = pythons.choose_image(
+                nothing.need, partial(refusal, project, record.mode, bucket=bool(record.bucket))
+            )
     return pythons.no_fit(nothing.need, nothing.passed, image, pyenv_failed)
 
 
@@ -311,7 +333,7 @@ def choose_python(
     found = sorted(facts.pythons, key=pythons.preference)
 
     def fits(python: pythons.Interpreter) -> str | None:
-        return refusal(project, mode, python.target(facts.glibc, facts.machine))
+        return refusal(project, mode, python.target(facts.glibc, facts.machine), bool(opts.bucket))
 
     if opts.python != DEFAULT_PYTHON:
         asked = [p for p in found if p.asked]
@@ -352,8 +374,11 @@ def deploy(path: Path, opts: Options, echo: Echo) -> tuple[apps.AppRecord | None
     Layout(app)  # the name and the project's Python need are read before anything is made
     pythons.need_of(project.root)
     mode = "runserver" if opts.runserver else "gunicorn"
+    _note_local_key(project, opts, echo)
     if opts.target in ("pocketcloud", "aws"):
-        record = _provision(opts, app, echo, lambda: choose_release(project, mode, echo))
+        record = _provision(
+            opts, app, echo, lambda: choose_release(project, mode, echo, bool(opts.bucket))
+        )
     else:
         record = _ssh_record(opts, app)
     if record is not None:
@@ -396,6 +421,23 @@ def deploy(path: Path, opts: Options, echo: Echo) -> tuple[apps.AppRecord | None
     if late:
         echo("warn", f"{len(late)} step(s) after the switch failed; the new release serves")
     return record, the_plan
+
+
+def _note_local_key(project: Project, opts: Options, echo: Echo) -> None:
+    """Say a role is safer when the project keeps an access key locally (and no --bucket)."""
+    note = None if opts.bucket else storage.key_note(_local_settings(project))
+    if note:
+        echo("note", note)
+
+
+def _local_settings(project: Project) -> dict[str, Any]:
+    """The project's .conf/settings_local.json ({} when it has none or it is unreadable)."""
+    path = project.root / ".conf" / "settings_local.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def remove_from_server(record: apps.AppRecord, echo: Echo) -> None:

@@ -7,7 +7,7 @@ runner applies the plan. ``--dry-run`` prints it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pocketcloud.deploy import commands as cmd
 from pocketcloud.deploy import processes
@@ -50,6 +50,8 @@ class Wanted:
     python: str = "python3"
     keep: int = 5
     force: bool = False
+    #: settings the release gains beside DEBUG and ALLOWED_HOSTS (its bucket)
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 def deploy(want: Wanted, facts: ServerFacts) -> Plan:
@@ -184,7 +186,7 @@ def _build(want: Wanted, facts: ServerFacts) -> list[Step]:
         ),
         Remote(
             "production settings (0600, SECRET_KEY kept)",
-            cmd.production_settings(layout, rel.release_id, rel.names),
+            cmd.production_settings(layout, rel.release_id, rel.names, want.settings),
             cmd.remote_script("settings.py"),
             "update_settings.py",
         ),

@@ -74,11 +74,17 @@ def authorize_ingress(group_id: str, rules: list[Rule]) -> AwsCall:
     )
 
 
-def run_instance(names: Names, image: str, instance_type: str, group_id: str) -> AwsCall:
-    """One instance with the app's key pair and group, tagged."""
-    params = {"ImageId": image, "InstanceType": instance_type, "KeyName": names.key_pair,
-              "SecurityGroupIds": [group_id], "MinCount": 1, "MaxCount": 1,
-              "TagSpecifications": names.tags("instance")}  # fmt: skip
+def run_instance(
+    names: Names, image: str, instance_type: str, group_id: str, profile: str | None = None
+) -> AwsCall:
+    """One instance with the app's key pair and group, tagged (and its instance profile)."""
+    params: dict[str, Any] = {
+        "ImageId": image, "InstanceType": instance_type, "KeyName": names.key_pair,
+        "SecurityGroupIds": [group_id], "MinCount": 1, "MaxCount": 1,
+        "TagSpecifications": names.tags("instance"),
+    }  # fmt: skip
+    if profile:
+        params["IamInstanceProfile"] = {"Name": profile}
     return AwsCall("run_instances", params)
 
 

@@ -37,7 +37,8 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 
 SITE_DIR = "django_app"
-PACKAGES = ("Django", "gunicorn")
+#: Django, gunicorn, and django-storages with boto3 for media in S3 (``deploy --bucket``)
+PACKAGES = ("Django", "gunicorn", "django-storages[s3]")
 GIT_IDENTITY = ("-c", "user.name=pocketcloud", "-c", "user.email=pocketcloud@localhost")
 RANDOM_KEY_PROGRAM = (
     "from django.core.management.utils import get_random_secret_key; print(get_random_secret_key())"
@@ -234,7 +235,9 @@ def _build(shell: _Shell, name: str, python: str) -> None:
         [runnable, "-m", "venv", ".venv"],
         shown=shlex.join([python, "-m", "venv", ".venv"]),
     )
-    shell.run("install Django and gunicorn", [".venv/bin/pip", "install", *PACKAGES])
+    shell.run(
+        "install Django, gunicorn and django-storages", [".venv/bin/pip", "install", *PACKAGES]
+    )
     shell.run("start the Django project", [".venv/bin/django-admin", "startproject", name])
     shell.move(name, SITE_DIR)
     version = shell.run("read Django's version", [".venv/bin/python", "-m", "django", "--version"])
@@ -262,6 +265,6 @@ def _build(shell: _Shell, name: str, python: str) -> None:
 
 _SITE_NOTES = {
     "settings.py": "DIR paths with os.path; .conf/*.json merged with a for loop",
-    "urls.py": "/ and /healthz beside /admin/",
-    "views.py": "/ shows the release and host; /healthz answers ok",
+    "urls.py": "/, /healthz and /upload/ beside /admin/",
+    "views.py": "/ shows the release and host; /healthz answers ok; /upload/ stores a file",
 }

@@ -34,6 +34,10 @@ The rules chosen where there was a choice:
     and some systems have ``Admin``) and kept as given. The host is a ``--domain`` value
     (normalized the same way) or a bracketed IPv6 address (returned compressed). The port is
     1-65535 without leading zeros, kept only if given. No password, path, query or fragment.
+``--bucket``
+    An S3 bucket name as S3 requires it (3-63 lowercase letters, digits, ``.`` and ``-``,
+    starting and ending with a letter or digit, not an IPv4 address, no ``..``); only on a
+    cloud target (the role and instance profile are the cloud's).
 ``--workers`` / ``--keep``
     ``int`` (not ``bool``) in 1..64 / 1..100.
 """
@@ -74,6 +78,12 @@ TARGET_HOST_RULE = (
 PORT_RULE = "the port in ssh://user@host[:port] is a number from 1 to 65535, no leading zeros"
 WORKERS_RULE = "gunicorn workers are a whole number from 1 to 64"
 KEEP_RULE = "the releases to keep are a whole number from 1 to 100"
+BUCKET_RULE = (
+    "a bucket name is 3-63 lowercase letters, digits, '.' and '-', starting and ending with "
+    "a letter or digit, with no '..' and not an IPv4 address"
+)
+BUCKET_TARGET_RULE = "a bucket needs a cloud target (pocketcloud or aws)"
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 MAX_HOST = 253
 MAX_PATH = 1024
@@ -185,6 +195,7 @@ def check_options(
     domains: Iterable[str] | None,
     workers: int | None,
     keep: int,
+    bucket: str | None = None,
 ) -> dict[str, Any]:
     """The deploy options normalized, keyed by these parameters' names; the first broken one
     (in this order) raises :class:`InvalidOption`. ``None`` stays ``None`` for ``app``,
@@ -197,11 +208,26 @@ def check_options(
         "domains": domains,
         "workers": workers,
         "keep": keep,
+        "bucket": bucket,
     }
+    if bucket is not None and given["target"] not in ("pocketcloud", "aws"):
+        raise InvalidOption("--bucket", bucket, BUCKET_TARGET_RULE)
     return {
         name: None if value is None and name in _OPTIONAL else _CHECKS[name](value)
         for name, value in given.items()
     }
+
+
+def bucket_name(value: str) -> str:
+    """``--bucket``: an S3 bucket name, as given."""
+    if (
+        not isinstance(value, str)
+        or not _BUCKET.fullmatch(value)
+        or ".." in value
+        or re.fullmatch(r"[0-9]+(\.[0-9]+){3}", value)
+    ):
+        raise InvalidOption("--bucket", value, BUCKET_RULE)
+    return value
 
 
 def _domains(values: Iterable[str] | None) -> tuple[str, ...]:
@@ -212,10 +238,11 @@ def _domains(values: Iterable[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(domain(value) for value in values))
 
 
-_OPTIONAL = frozenset({"app", "ssh_from", "workers"})
+_OPTIONAL = frozenset({"app", "ssh_from", "workers", "bucket"})
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "target": target,
     "app": app_name,
+    "bucket": bucket_name,
     "python": python,
     "ssh_from": ssh_from,
     "domains": _domains,

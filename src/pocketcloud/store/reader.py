@@ -91,6 +91,45 @@ class UserRecord:
     access_keys: tuple[tuple[str, str], ...] = ()  # (access key id, status)
 
 
+@dataclass(frozen=True)
+class RoleRecord:
+    """An IAM role: its trust policy (who may assume it) and the names of its policies."""
+
+    name: str
+    role_id: str
+    path: str
+    trust_policy: str  # the document, as stored
+    description: str
+    max_session_duration: int
+    created: str
+    attached: tuple[str, ...] = ()  # managed policy ARNs
+    inline: tuple[str, ...] = ()  # inline policy names
+
+
+@dataclass(frozen=True)
+class InstanceProfileRecord:
+    """An IAM instance profile and the one role it holds (None: empty)."""
+
+    name: str
+    profile_id: str
+    path: str
+    role_name: str | None
+    created: str
+
+
+@dataclass(frozen=True)
+class ProfileAssociationRecord:
+    """An instance's link to an instance profile (the profile's ARN and id as they were
+    when it was made)."""
+
+    association_id: str
+    instance_id: str
+    profile_arn: str
+    profile_id: str
+    state: str  # "associated" or "disassociated"
+    created: str
+
+
 _INSTANCE = (
     "SELECT i.instance_id, i.state, i.instance_type, i.private_ip, i.key_name, i.launch_time,"
     " s.vpc_id, s.map_public_ip, a.public_ip AS elastic_ip FROM instances i"
@@ -297,8 +336,8 @@ class StateReader:
         return self._column("SELECT group_name FROM iam_group_members WHERE user_name = ?", (user,))
 
     def inline_policies(self, owner_kind: str, owner: str) -> tuple[tuple[str, str], ...]:
-        """(name, document) of each inline policy of a user or group (``owner_kind``
-        "user" or "group")."""
+        """(name, document) of each inline policy of a user, group or role (``owner_kind``
+        "user", "group" or "role")."""
         rows = self._rows(
             "SELECT policy_name, document FROM iam_inline_policies"
             " WHERE owner_kind = ? AND owner_name = ?",
@@ -307,7 +346,7 @@ class StateReader:
         return tuple((str(r["policy_name"]), str(r["document"])) for r in rows)
 
     def attached_policies(self, owner_kind: str, owner: str) -> tuple[str, ...]:
-        """The ARNs of the managed policies attached to a user or group."""
+        """The ARNs of the managed policies attached to a user, group or role."""
         return self._column(
             "SELECT policy_arn FROM iam_attachments WHERE owner_kind = ? AND owner_name = ?",
             (owner_kind, owner),
@@ -320,4 +359,53 @@ class StateReader:
             "SELECT v.document FROM iam_policies p JOIN iam_policy_versions v"
             " ON v.arn = p.arn AND v.version_id = p.default_version WHERE p.arn = ?",
             (arn,),
+        )
+
+    # roles and instance profiles
+
+    def roles(self) -> tuple[RoleRecord, ...]:
+        """Every IAM role by name, with its trust policy and the names of its policies."""
+        return tuple(
+            RoleRecord(
+                r["name"],
+                r["role_id"],
+                r["path"],
+                r["trust_policy"],
+                r["description"],
+                r["max_session_duration"],
+                r["created"],
+                self.attached_policies("role", r["name"]),
+                tuple(policy for policy, _ in self.inline_policies("role", r["name"])),
+            )
+            for r in self._rows("SELECT * FROM iam_roles ORDER BY name")
+        )
+
+    def instance_profiles(self) -> tuple[InstanceProfileRecord, ...]:
+        """Every instance profile by name, with the role it holds."""
+        return tuple(
+            InstanceProfileRecord(
+                p["name"], p["profile_id"], p["path"], p["role_name"], p["created"]
+            )
+            for p in self._rows("SELECT * FROM iam_instance_profiles ORDER BY name")
+        )
+
+    def profile_associations(self) -> tuple[ProfileAssociationRecord, ...]:
+        """The live ("associated") instance profile associations of the instances that
+        are not terminated, in the instances' launch order."""
+        rows = self._rows(
+            "SELECT a.* FROM iam_profile_associations a"
+            " JOIN instances i ON i.instance_id = a.instance_id"
+            " WHERE a.state = 'associated' AND i.state != 'terminated'"
+            " ORDER BY i.launch_time, i.instance_id"
+        )
+        return tuple(
+            ProfileAssociationRecord(
+                a["association_id"],
+                a["instance_id"],
+                a["profile_arn"],
+                a["profile_id"],
+                a["state"],
+                a["created"],
+            )
+            for a in rows
         )

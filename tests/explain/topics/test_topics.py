@@ -205,6 +205,51 @@ class TestTopics:
         assert decisions["ec2:RunInstances"] == "implicit_deny"
         assert made["AccessKeyId"] in alice
 
+    def test_aws_keys(self, cloud: Server, ec2: Any, web: Machine) -> None:
+        """A role EC2 may assume, in an instance profile given to the instance: the role,
+        its trust and its instance are shown in both languages, with the admin's key id;
+        the ssh line the try section gives really returns the role's temporary ASIA
+        credentials from the instance's metadata service, whose secret explain never shows."""
+        iam = cloud.client("iam")
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ec2.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        iam.create_role(RoleName="explain-app", AssumeRolePolicyDocument=json.dumps(trust))
+        iam.create_instance_profile(InstanceProfileName="explain-app")
+        iam.add_role_to_instance_profile(InstanceProfileName="explain-app", RoleName="explain-app")
+        linked = ec2.associate_iam_instance_profile(
+            IamInstanceProfile={"Name": "explain-app"}, InstanceId=web.instance_id
+        )["IamInstanceProfileAssociation"]
+        try:
+            admin_key = iam.list_access_keys(UserName="admin")["AccessKeyMetadata"][0]
+            for lang in ("en", "ko"):
+                out = text(cloud, "aws-keys", lang=lang)
+                assert "explain-app" in out
+                assert "ec2.amazonaws.com" in out
+                assert admin_key["AccessKeyId"] in out
+                assert f"{web.instance_id} (running): " in out
+            imds = data(cloud, "roles")["facts"]["imds"]
+            url = "http://169.254.169.254/latest/meta-data/iam/security-credentials/explain-app"
+            assert imds["ssh"].endswith(f"admin@{web.ip} curl -s {url}")
+            creds = json.loads(web.ssh(imds["ssh"].split(f"admin@{web.ip} ", 1)[1]))
+            assert creds["AccessKeyId"].startswith("ASIA")
+            again = text(cloud, "aws-keys") + json.dumps(data(cloud, "aws-keys"))
+            assert creds["SecretAccessKey"] not in again
+        finally:
+            ec2.disassociate_iam_instance_profile(AssociationId=linked["AssociationId"])
+            iam.remove_role_from_instance_profile(
+                InstanceProfileName="explain-app", RoleName="explain-app"
+            )
+            iam.delete_instance_profile(InstanceProfileName="explain-app")
+            iam.delete_role(RoleName="explain-app")
+
     @pytest.mark.parametrize("lang", ["en", "ko"])
     def test_instance(self, cloud: Server, web: Machine, lang: str) -> None:
         """The instance with state and address; its netns, veth, cgroup and init pid."""
@@ -247,7 +292,7 @@ class TestTopics:
     def test_every_topic_json(self, cloud: Server, web: Machine, lang: str) -> None:
         """--json of every topic: its lines and facts, the cloud up."""
         for topic in ("port", "listening", "runserver 0:8080", "security-group", "key-pair",
-                      "iam", "instance", "hosting"):  # fmt: skip
+                      "iam", "aws-keys", "instance", "hosting"):  # fmt: skip
             got = data(cloud, topic, lang=lang)
             assert got["lang"] == lang
             assert got["explanation"]
@@ -257,7 +302,7 @@ class TestTopics:
         """An unknown topic exits 2 and lists the known ones."""
         done = explain(cloud, "firewalls", code=2)
         for topic in ("port", "listening", "runserver 0:8080", "security-group", "key-pair",
-                      "iam", "instance", "hosting"):  # fmt: skip
+                      "iam", "aws-keys", "instance", "hosting"):  # fmt: skip
             assert topic in done.stderr
 
     def test_locale(self, cloud: Server, web: Machine) -> None:

@@ -15,19 +15,22 @@ from typing import Any
 from pocketcloud import ids
 from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call
-from pocketcloud.api.registry import REGISTRIES
+from pocketcloud.api.registry import SERVED
+from pocketcloud.api.s3 import actions as s3_actions
 from pocketcloud.errors import CloudError
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.iam.principals import Principal
 
 Item = dict[str, Any]
 
-#: section name → (IAM action, the result member holding the items)
+#: section name → (service:Operation, the result member holding the items)
 SECTIONS = {
     "instances": ("ec2:DescribeInstances", "Reservations"),
     "security-groups": ("ec2:DescribeSecurityGroups", "SecurityGroups"),
     "key-pairs": ("ec2:DescribeKeyPairs", "KeyPairs"),
     "users": ("iam:ListUsers", "Users"),
+    "roles": ("iam:ListRoles", "Roles"),
+    "buckets": ("s3:ListBuckets", "Buckets"),
 }
 MAX_PAGES = 50
 
@@ -49,13 +52,14 @@ class Section:
 
 def fetch(cloud: Cloud, principal: Principal, name: str, source_ip: str) -> Section:
     """The section ``name`` as ``principal`` sees it (reads the store; every page)."""
-    action, member = SECTIONS[name]
-    service, operation = action.split(":")
+    called, member = SECTIONS[name]
+    service, operation = called.split(":")
+    action = s3_actions.action(operation, {}) if service == "s3" else called
     items: list[Item] = []
     params: dict[str, Any] = {}
     try:
         authorize(cloud, principal, service, operation, params, source_ip, cloud.region)
-        handler = REGISTRIES[service].handlers[operation]
+        handler = SERVED[service].handlers[operation]
         for _ in range(MAX_PAGES):
             call = Call(
                 cloud, principal, service, operation, ids.request_id(), source_ip, cloud.region

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from pocketcloud.explain.sockets import Socket
 from pocketcloud.store.reader import GroupRecord, RuleRecord
 
+#: the tag ``pocketcloud deploy`` puts on an app's instance (its value: the app's name)
+APP_TAG = "pocketcloud:app"
+
 #: a security group rule and a group, as the state reader returns them (no copy of their own)
 Rule = RuleRecord
 Group = GroupRecord
@@ -58,6 +61,41 @@ class User:
     attached: tuple[str, ...] = ()  # managed policy ARNs
     inline: tuple[str, ...] = ()  # inline policy names
     access_keys: tuple[tuple[str, str], ...] = ()  # (access key id, status)
+
+
+@dataclass(frozen=True)
+class Role:
+    """An IAM role: who its trust policy lets assume it, its policies and the resources
+    they allow (no key of its own: its sessions' credentials are temporary)."""
+
+    name: str
+    arn: str
+    trusted: tuple[str, ...] = ()  # principals allowed: services, ARNs, account ids, "*"
+    attached: tuple[str, ...] = ()  # managed policy ARNs
+    inline: tuple[str, ...] = ()  # inline policy names
+    resources: tuple[str, ...] = ()  # what its policies' Allow statements name
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class InstanceProfile:
+    """An instance profile: the holder that gives an instance one role."""
+
+    name: str
+    arn: str
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class Association:
+    """An instance's live instance profile association, and the role its metadata
+    service hands out credentials for (the one the profile holds now)."""
+
+    instance_id: str
+    association_id: str
+    profile_arn: str
+    profile: str | None = None  # None: the profile is gone
+    role: str | None = None  # None: the profile holds no role (or is gone)
 
 
 @dataclass(frozen=True)
@@ -121,6 +159,9 @@ class TopicFacts:
     profile: Profile | None = None
     apps: tuple[App, ...] = ()
     chains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    roles: tuple[Role, ...] = ()
+    instance_profiles: tuple[InstanceProfile, ...] = ()
+    associations: tuple[Association, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,3 +172,4 @@ class Needs:
     chains: bool = False
     apps: bool = False
     iam: bool = False
+    roles: bool = False

@@ -23,14 +23,18 @@ from pocketcloud.deploy.apps import apps_dir
 from pocketcloud.explain.sockets import Socket, parse_ss
 from pocketcloud.explain.topics import gather_iam
 from pocketcloud.explain.topics.facts import (
+    APP_TAG,
     App,
+    Association,
     CloudSnapshot,
     Group,
     Instance,
+    InstanceProfile,
     KeyPair,
     Needs,
     Profile,
     Release,
+    Role,
     TopicFacts,
     User,
 )
@@ -38,8 +42,6 @@ from pocketcloud.explain.topics.listings import parse_chains, parse_unix
 from pocketcloud.host import daemon, firewall
 from pocketcloud.host.run import HostError, run
 from pocketcloud.store.reader import InstanceRecord, StateReader
-
-APP_TAG = "pocketcloud:app"
 
 
 def gather(root: Path, needs: Needs) -> TopicFacts:
@@ -66,8 +68,25 @@ def _gather(paths: Paths, db: StateReader, needs: Needs) -> TopicFacts:
     if needs.iam:
         users, profile = tuple(gather_iam.users(db, cloud.account)), gather_iam.profile(db)
     apps = tuple(_apps(paths, instances, up)) if needs.apps else ()
+    roles: tuple[Role, ...] = ()
+    profiles: tuple[InstanceProfile, ...] = ()
+    associations: tuple[Association, ...] = ()
+    if needs.roles:
+        roles = tuple(gather_iam.roles(db, cloud.account))
+        profiles = tuple(gather_iam.instance_profiles(db, cloud.account))
+        associations = tuple(gather_iam.associations(db, profiles))
     return TopicFacts(
-        cloud, instances, tuple(_groups(db)), tuple(_keys(db)), users, profile, apps, chains
+        cloud,
+        instances,
+        tuple(_groups(db)),
+        tuple(_keys(db)),
+        users,
+        profile,
+        apps,
+        chains,
+        roles,
+        profiles,
+        associations,
     )
 
 

@@ -1,7 +1,8 @@
-"""IAM as ``explain iam`` shows it: the users, and the profile in use — whose access key,
-which user, and what that user may do (its policies evaluated as the server evaluates
-them). Reads the database (through the read-only reader) and the AWS CLI's credentials
-file; never a secret."""
+"""IAM as ``explain iam`` and ``explain aws-keys`` show it: the users, and the profile in
+use — whose access key, which user, and what that user may do (its policies evaluated as
+the server evaluates them); the roles (who may assume each, what its policies allow), the
+instance profiles holding them and the instances those are given to. Reads the database
+(through the read-only reader) and the AWS CLI's credentials file; never a secret."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from pocketcloud.explain.topics.facts import Profile, User
+from pocketcloud.explain.topics.facts import Association, InstanceProfile, Profile, Role, User
 from pocketcloud.iam import managed
 from pocketcloud.iam.evaluate import RequestContext, evaluate
-from pocketcloud.iam.policy import parse_policy
-from pocketcloud.store.reader import StateReader
+from pocketcloud.iam.policy import Effect, parse_policy
+from pocketcloud.iam.resource_policy import ResourcePolicyKind, parse_resource_policy
+from pocketcloud.store.reader import InstanceProfileRecord, RoleRecord, StateReader
 
 #: what ``explain iam`` asks on behalf of the current profile's user
 SAMPLE_ACTIONS = (
@@ -97,3 +99,79 @@ def _managed_document(db: StateReader, arn: str) -> list[str]:
         return [managed.AWS_MANAGED[arn].document]
     doc = db.policy_document(arn)
     return [] if doc is None else [doc]
+
+
+def roles(db: StateReader, account: str) -> list[Role]:
+    """Every IAM role: who may assume it, its policies and the resources they allow."""
+    return [_role(db, account, r) for r in db.roles()]
+
+
+def _role(db: StateReader, account: str, r: RoleRecord) -> Role:
+    documents = [document for _, document in db.inline_policies("role", r.name)]
+    for arn in r.attached:
+        documents += _managed_document(db, arn)
+    return Role(
+        r.name,
+        f"arn:aws:iam::{account}:role{r.path}{r.name}",
+        trusted(r.trust_policy),
+        r.attached,
+        r.inline,
+        allowed_resources(documents),
+        r.description,
+    )
+
+
+def trusted(document: str) -> tuple[str, ...]:
+    """Whom a trust policy's Allow statements name: services, then ARNs, then account
+    ids, "*" for anyone; () for a document that does not parse (pure)."""
+    try:
+        policy = parse_resource_policy(document, ResourcePolicyKind.TRUST)
+    except Exception:  # a stored document parses; never fail on one
+        return ()
+    found: list[str] = []
+    for entry in policy.statements:
+        if entry.statement.effect is not Effect.ALLOW or entry.negated:
+            continue
+        p = entry.principals
+        named = [*sorted(p.services), *sorted(p.arns), *sorted(p.accounts)]
+        found += ["*"] if p.everyone else named
+    return tuple(dict.fromkeys(found))
+
+
+def allowed_resources(documents: Iterable[str]) -> tuple[str, ...]:
+    """The resources the documents' Allow statements name, each once, in order; a
+    document that does not parse adds nothing (pure)."""
+    found: list[str] = []
+    for document in documents:
+        try:
+            policy = parse_policy(document)
+        except Exception:  # noqa: S112 (a stored document parses; never fail on one)
+            continue
+        for statement in policy.statements:
+            if statement.effect is Effect.ALLOW and statement.resources is not None:
+                found += statement.resources
+    return tuple(dict.fromkeys(found))
+
+
+def _profile_arn(account: str, p: InstanceProfileRecord) -> str:
+    return f"arn:aws:iam::{account}:instance-profile{p.path}{p.name}"
+
+
+def instance_profiles(db: StateReader, account: str) -> list[InstanceProfile]:
+    """Every instance profile and the role it holds."""
+    return [
+        InstanceProfile(p.name, _profile_arn(account, p), p.role_name)
+        for p in db.instance_profiles()
+    ]
+
+
+def associations(db: StateReader, profiles: Iterable[InstanceProfile]) -> list[Association]:
+    """Each instance's live profile association, with the profile its ARN names and the
+    role that profile holds now (as the metadata service finds them)."""
+    by_arn = {p.arn: p for p in profiles}
+    out = []
+    for a in db.profile_associations():
+        found = by_arn.get(a.profile_arn)
+        profile, role = (found.name, found.role) if found else (None, None)
+        out.append(Association(a.instance_id, a.association_id, a.profile_arn, profile, role))
+    return out

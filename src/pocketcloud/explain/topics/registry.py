@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pocketcloud.explain.topics import access, machines, net
+from pocketcloud.explain.topics import access, credentials, machines, net
 from pocketcloud.explain.topics.common import Out
 from pocketcloud.explain.topics.facts import Needs, TopicFacts
 from pocketcloud.explain.topics.runserver import Bind, parse_runserver, render_runserver
@@ -127,6 +127,22 @@ TOPICS: tuple[Topic, ...] = (
         Needs(iam=True),
         "iam.title",
         lambda o, f, q: access.render_iam(o, f, q.subject),
+    ),
+    Topic(
+        "aws-keys",
+        (
+            "aws-key",
+            "access-keys",
+            "access-key",
+            "role",
+            "roles",
+            "credentials",
+            "액세스키",
+            "역할",
+        ),
+        Needs(iam=True, roles=True),
+        "keys.title",
+        lambda o, f, q: credentials.render_aws_keys(o, f),
     ),
     Topic(
         "instance",

@@ -201,6 +201,66 @@ MESSAGES: dict[str, str] = {
     "curl http://{ip}/",
     "source.group": "members of {group}",
     "traffic.all": "all traffic",
+    # AWS keys: access keys, key pairs, roles
+    "keys.title": "AWS keys: access keys, key pairs and roles",
+    "keys.body": 'Three things around AWS are called "keys", and they have nothing to do with '
+    "each other:\n"
+    "1. An access key is an IAM user's long-term credential for calling the AWS API (aws, "
+    "boto3): an id (AKIA...) and a secret. The secret is shown once, at create-access-key. "
+    "Keep it on your own machine (~/.aws/credentials): never on a server, in settings or "
+    "in git.\n"
+    "2. A key pair logs you in to an instance over SSH. You keep its private half, the .pem "
+    "file. It signs no API call.\n"
+    "3. A role is an identity with policies but no key of its own. An instance gets one "
+    "through an instance profile; its metadata service (http://169.254.169.254) hands out "
+    "temporary credentials for it (ASIA..., with a session token, renewed hourly), and "
+    "boto3 on the instance finds them by itself.\n"
+    'The seed moves "AWS-related keys" into the settings JSON: then a secret sits on the '
+    "server and in every copy of the settings. `pocketcloud deploy --bucket NAME` uses a "
+    "role instead: it makes the app's bucket, a role <app>-app that may use only that "
+    "bucket and an instance profile holding it, and gives the app's instance that profile. "
+    "No key on the server.",
+    "keys.access": "Access keys (user, key id, status; a secret is never shown):",
+    "keys.access.item": "{user}  {key}  {status}",
+    "keys.access.empty": "No access key yet:\n"
+    "  aws --profile pocketcloud iam create-access-key --user-name <user>",
+    "keys.profile": "Your AWS CLI profile {profile} signs with {key} (user {user}); its "
+    "secret stays in ~/.aws/credentials on this machine.",
+    "keys.profile.unknown": "Your AWS CLI profile {profile} has no access key of this cloud "
+    "({key}).",
+    "keys.pairs": "Key pairs (for SSH only; see `pocketcloud explain key-pair`):",
+    "keys.pair": "{name}  {fingerprint}  used by {instances}",
+    "keys.pairs.empty": "No key pair yet.",
+    "keys.roles": "Roles:",
+    "keys.role": "{name}  {arn}",
+    "keys.trusted": "may be assumed by (its trust policy): {principals}",
+    "keys.ec2": "EC2, for the instances whose instance profile holds it",
+    "keys.policies": "policies: {policies}",
+    "keys.resources": "resources its policies allow: {resources}",
+    "keys.roles.empty": "No role yet. `pocketcloud deploy --bucket NAME` makes one for an "
+    "app: <app>-app.",
+    "keys.profiles": "Instance profiles (each holds at most one role):",
+    "keys.iprofile": "{name}  role {role}  - given to {instances}",
+    "keys.iprofile.empty": "{name}  holds no role  - given to {instances}",
+    "keys.instances": "Instances and their roles:",
+    "keys.instance.role": "{instance} ({state}): instance profile {profile}, role {role}",
+    "keys.instance.empty_profile": "{instance} ({state}): instance profile {profile}, which "
+    "holds no role",
+    "keys.instance.gone": "{instance} ({state}): instance profile {arn}, which no longer exists",
+    "keys.instance.none": "{instance} ({state}): no instance profile, no role",
+    "keys.apps": "Where each deployed app's AWS credentials come from:",
+    "keys.app.role": "{app} on {instance}: the role {role}, from its instance's metadata "
+    "service (temporary ASIA... keys, renewed hourly)",
+    "keys.app.none": "{app} on {instance}: none. The seed's way is keys in the settings; a "
+    "role is safer: pocketcloud deploy --bucket NAME",
+    "keys.apps.empty": "No app is deployed (no instance tagged pocketcloud:app).",
+    "keys.try.imds": "ssh -i {pem} {user}@{ip} curl -s {url}\n"
+    "    (what {instance} sees: the role's temporary AccessKeyId ASIA..., SecretAccessKey, "
+    "Token and Expiration)",
+    "keys.try": "aws --profile {profile} iam list-roles\n"
+    "aws --profile {profile} iam list-instance-profiles\n"
+    "aws --profile {profile} iam list-access-keys\n"
+    "aws --profile {profile} ec2 describe-iam-instance-profile-associations",
     # errors
     "unknown": "Unknown topic {topic!r}. Known topics: {known}",
 }

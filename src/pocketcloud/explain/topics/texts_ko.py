@@ -204,6 +204,64 @@ MESSAGES: dict[str, str] = {
     "curl http://{ip}/",
     "source.group": "{group}의 멤버",
     "traffic.all": "모든 트래픽",
+    # AWS keys: access keys, key pairs, roles
+    "keys.title": "AWS 키: 액세스 키, 키 페어, 역할 (role)",
+    "keys.body": 'AWS에서 "키"라고 부르는 것은 세 가지이고, 서로 아무 관계가 없습니다:\n'
+    "1. 액세스 키(access key)는 IAM 사용자가 AWS API를 호출할 때(aws, boto3) 쓰는 장기 "
+    "자격 증명입니다. ID(AKIA...)와 시크릿 한 쌍이며, 시크릿은 create-access-key 때 단 "
+    "한 번만 보여 줍니다. 내 컴퓨터(~/.aws/credentials)에만 두고, 서버나 설정 파일, git에는 "
+    "절대 두지 않습니다.\n"
+    "2. 키 페어(key pair)는 SSH로 인스턴스에 로그인할 때 씁니다. 개인 키(.pem 파일)는 내가 "
+    "보관합니다. API 호출에는 쓰이지 않습니다.\n"
+    "3. 역할(role)은 정책은 있지만 자기 키는 없는 신원입니다. 인스턴스는 인스턴스 "
+    "프로파일(instance profile)을 통해 역할을 받고, 인스턴스의 메타데이터 서비스"
+    "(http://169.254.169.254)가 그 역할의 임시 자격 증명(ASIA..., 세션 토큰 포함, 1시간마다 "
+    "갱신)을 내줍니다. 인스턴스 안의 boto3는 이것을 알아서 찾아 씁니다.\n"
+    '학습 노트의 실습은 "AWS 관련 키"를 설정 JSON 파일로 옮깁니다. 그러면 시크릿이 서버에, '
+    "그리고 설정 파일의 모든 복사본에 남습니다. `pocketcloud deploy --bucket NAME`은 대신 "
+    "역할을 씁니다: 앱의 버킷, 그 버킷만 쓸 수 있는 역할 <app>-app, 그 역할을 담은 인스턴스 "
+    "프로파일을 만들고, 앱의 인스턴스에 그 프로파일을 붙입니다. 서버에는 키가 없습니다.",
+    "keys.access": "액세스 키 (사용자, 키 ID, 상태. 시크릿은 절대 보여 주지 않습니다):",
+    "keys.access.item": "{user}  {key}  {status}",
+    "keys.access.empty": "아직 액세스 키가 없습니다:\n"
+    "  aws --profile pocketcloud iam create-access-key --user-name <user>",
+    "keys.profile": "지금 쓰는 AWS CLI 프로필: {profile}, 서명하는 액세스 키: {key} (사용자 "
+    "{user}). 시크릿은 이 컴퓨터의 ~/.aws/credentials에만 있습니다.",
+    "keys.profile.unknown": "지금 쓰는 AWS CLI 프로필: {profile}. 그 액세스 키({key})는 이 "
+    "클라우드의 것이 아닙니다.",
+    "keys.pairs": "키 페어 (SSH 전용. `pocketcloud explain key-pair` 참고):",
+    "keys.pair": "{name}  {fingerprint}  사용하는 인스턴스: {instances}",
+    "keys.pairs.empty": "아직 키 페어가 없습니다.",
+    "keys.roles": "역할:",
+    "keys.role": "{name}  {arn}",
+    "keys.trusted": "이 역할을 맡을 수 있는 쪽 (신뢰 정책): {principals}",
+    "keys.ec2": "EC2: 이 역할을 담은 인스턴스 프로파일이 붙은 인스턴스용",
+    "keys.policies": "정책: {policies}",
+    "keys.resources": "정책이 허용하는 리소스: {resources}",
+    "keys.roles.empty": "아직 역할이 없습니다. `pocketcloud deploy --bucket NAME`이 앱마다 "
+    "하나(<app>-app)를 만듭니다.",
+    "keys.profiles": "인스턴스 프로파일 (각각 역할을 하나까지 담습니다):",
+    "keys.iprofile": "{name}  역할 {role}  - 붙은 인스턴스: {instances}",
+    "keys.iprofile.empty": "{name}  담긴 역할 없음  - 붙은 인스턴스: {instances}",
+    "keys.instances": "인스턴스와 그 역할:",
+    "keys.instance.role": "{instance} ({state}): 인스턴스 프로파일 {profile}, 역할 {role}",
+    "keys.instance.empty_profile": "{instance} ({state}): 인스턴스 프로파일 {profile}, 담긴 "
+    "역할 없음",
+    "keys.instance.gone": "{instance} ({state}): 인스턴스 프로파일 {arn}, 지금은 없는 프로파일",
+    "keys.instance.none": "{instance} ({state}): 인스턴스 프로파일 없음, 역할 없음",
+    "keys.apps": "배포된 앱이 AWS 자격 증명을 얻는 곳:",
+    "keys.app.role": "{app} ({instance}): 역할 {role}. 인스턴스의 메타데이터 서비스에서 "
+    "받습니다 (임시 키 ASIA..., 1시간마다 갱신)",
+    "keys.app.none": "{app} ({instance}): 없음. 학습 노트의 방식은 설정 파일에 키를 넣는 "
+    "것이지만, 역할이 더 안전합니다: pocketcloud deploy --bucket NAME",
+    "keys.apps.empty": "배포된 앱이 없습니다 (pocketcloud:app 태그가 붙은 인스턴스 없음).",
+    "keys.try.imds": "ssh -i {pem} {user}@{ip} curl -s {url}\n"
+    "    ({instance} 안에서 보이는 것: 역할의 임시 AccessKeyId ASIA..., SecretAccessKey, "
+    "Token, Expiration)",
+    "keys.try": "aws --profile {profile} iam list-roles\n"
+    "aws --profile {profile} iam list-instance-profiles\n"
+    "aws --profile {profile} iam list-access-keys\n"
+    "aws --profile {profile} ec2 describe-iam-instance-profile-associations",
     # errors
     "unknown": "모르는 주제 {topic!r}. 아는 주제: {known}",
 }
