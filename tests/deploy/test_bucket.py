@@ -150,6 +150,22 @@ print(json.dumps({"status": page.status_code, "page": page.content.decode()}))
 """
 
 
+def test_someone_elses_role_is_left_alone(user: User, cloud: Server, project: Path) -> None:
+    """A role of the app's name that deploy did not make is refused before any instance is
+    launched, and stays as it was."""
+    trust = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": ' \
+        '{"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'  # fmt: skip
+    cloud.client("iam").create_role(RoleName="other-app", AssumeRolePolicyDocument=trust)
+    said = user.fails("deploy", project, "--profile", "pocketcloud-test", "--app", "other",
+                      "--bucket", BUCKET)  # fmt: skip
+    assert "role other-app exists but was not made by pocketcloud deploy" in said
+    assert cloud.client("iam").list_role_policies(RoleName="other-app")["PolicyNames"] == []
+    tagged = cloud.client("ec2").describe_instances(
+        Filters=[{"Name": "tag:pocketcloud:app", "Values": ["other"]}]
+    )
+    assert tagged["Reservations"] == []
+
+
 def test_the_seeds_way_still_works(user: User, cloud: Server, project: Path) -> None:
     """The seed's way — an access key in .conf/settings_local.json — still stores uploads
     in the bucket from the developer's machine; deploy then says a role is safer."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from pocketcloud.deploy.storage import (
+    StorageConflict,
     StorageFacts,
     StorageNames,
     app_settings,
@@ -53,23 +56,40 @@ def test_the_role_may_use_its_bucket_only() -> None:
     assert actions == {"s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
 
 
+OURS = {"pocketcloud:app": "shop"}
+
+
 def test_everything_in_place_is_no_call() -> None:
     """A second deploy makes no call."""
-    facts = StorageFacts(True, True, bucket_policy("shop-media"), True, ("shop-app",))
+    facts = StorageFacts(True, True, bucket_policy("shop-media"), True, ("shop-app",), OURS, OURS)
     assert plan(NAMES, facts, "us-east-1") == []
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        StorageFacts(True, True, None, False, (), {}, {}),
+        StorageFacts(True, True, None, False, (), {"pocketcloud:app": "blog"}, {}),
+        StorageFacts(True, True, None, True, (), OURS, {}),
+    ],
+)
+def test_someone_elses_role_or_profile_is_left_alone(facts: StorageFacts) -> None:
+    """A role or profile of the app's name that deploy did not make for this app (no tag,
+    or another app's) is refused, and no call is planned."""
+    with pytest.raises(StorageConflict, match="left as it is"):
+        plan(NAMES, facts, None)
 
 
 def test_a_changed_policy_is_set_again() -> None:
     """A role whose policy was edited gets the wanted one back."""
-    facts = StorageFacts(
-        True, True, {"Version": "2012-10-17", "Statement": []}, True, ("shop-app",)
-    )
+    empty = {"Version": "2012-10-17", "Statement": []}
+    facts = StorageFacts(True, True, empty, True, ("shop-app",), OURS, OURS)
     assert _ops(plan(NAMES, facts, None)) == ["put_role_policy"]
 
 
 def test_another_role_in_the_profile_is_replaced() -> None:
     """A profile holds one role: another one is removed first."""
-    facts = StorageFacts(True, True, bucket_policy("shop-media"), True, ("old",))
+    facts = StorageFacts(True, True, bucket_policy("shop-media"), True, ("old",), OURS, OURS)
     calls = plan(NAMES, facts, None)
     assert _ops(calls) == ["remove_role_from_instance_profile", "add_role_to_instance_profile"]
     assert calls[0].params["RoleName"] == "old"

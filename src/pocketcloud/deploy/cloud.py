@@ -251,14 +251,19 @@ class CloudApi:
     def storage(self, names: st.StorageNames, *, dry_run: bool = False) -> None:
         """The app's bucket, its role (read and write that bucket only) and the instance
         profile holding it: each made if missing, the role's policy set as wanted."""
-        for call in st.plan(names, self.storage_facts(names), self.region):
+        try:
+            calls = st.plan(names, self.storage_facts(names), self.region)
+        except st.StorageConflict as exc:
+            raise CloudApiError(str(exc)) from exc
+        for call in calls:
             self.run(call, dry_run=dry_run)
 
     def storage_facts(self, names: st.StorageNames) -> st.StorageFacts:
         """What exists of the app's storage (HeadBucket, GetRole, GetRolePolicy,
         GetInstanceProfile)."""
         bucket = self._exists("head_bucket", "s3", Bucket=names.bucket)
-        role = self._exists("get_role", "iam", RoleName=names.role)
+        found_role = self._found("get_role", "iam", RoleName=names.role)
+        role = found_role is not None
         policy = None
         if role:
             found = self._found(
@@ -268,7 +273,13 @@ class CloudApi:
         profile = self._found("get_instance_profile", "iam", InstanceProfileName=names.profile)
         roles = profile["InstanceProfile"]["Roles"] if profile else []
         return st.StorageFacts(
-            bucket, role, policy, profile is not None, tuple(r["RoleName"] for r in roles)
+            bucket,
+            role,
+            policy,
+            profile is not None,
+            tuple(r["RoleName"] for r in roles),
+            _tags(found_role["Role"] if found_role else {}),
+            _tags(profile["InstanceProfile"] if profile else {}),
         )
 
     def _found(self, operation: str, service: str, **params: Any) -> Any:
@@ -342,6 +353,11 @@ class CloudApi:
             self.shell("rm", "-f", str(pem))
             pem.chmod(0o600)
             pem.unlink()
+
+
+def _tags(described: dict[str, Any]) -> dict[str, str]:
+    """A described IAM entity's tags, by key."""
+    return {t["Key"]: t.get("Value", "") for t in described.get("Tags") or []}
 
 
 def source_address(address: str) -> str:

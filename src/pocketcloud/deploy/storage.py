@@ -11,7 +11,7 @@ the server, boto3 gets the role's short-lived credentials from the metadata serv
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pocketcloud.deploy.awscli import AwsCall
@@ -47,7 +47,7 @@ class StorageNames:
         return f"{self.app}-app"
 
     def tags(self) -> list[dict[str, str]]:
-        return [{"Key": "pocketcloud:app", "Value": self.app}]
+        return [{"Key": APP_TAG, "Value": self.app}]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,17 @@ class StorageFacts:
     profile: bool = False
     #: the roles in the profile
     profile_roles: tuple[str, ...] = ()
+    #: the role's and the profile's tags, by key
+    role_tags: dict[str, str] = field(default_factory=dict)
+    profile_tags: dict[str, str] = field(default_factory=dict)
+
+
+class StorageConflict(ValueError):
+    """A role or instance profile of the app's name exists but deploy did not make it for
+    this app: it is someone else's, and is left alone."""
+
+
+APP_TAG = "pocketcloud:app"
 
 
 def bucket_policy(bucket: str) -> dict[str, Any]:
@@ -86,8 +97,25 @@ def bucket_policy(bucket: str) -> dict[str, Any]:
     }
 
 
+def check_ours(names: StorageNames, facts: StorageFacts) -> None:
+    """StorageConflict unless an existing role or profile of the app's name carries the
+    app's tag (deploy made it): another one is never changed."""
+    for kind, exists, tags, name in (
+        ("role", facts.role, facts.role_tags, names.role),
+        ("instance profile", facts.profile, facts.profile_tags, names.profile),
+    ):
+        if exists and tags.get(APP_TAG) != names.app:
+            raise StorageConflict(
+                f"{kind} {name} exists but was not made by pocketcloud deploy for app "
+                f"{names.app} (no tag {APP_TAG}={names.app}); it is left as it is: deploy "
+                "under another --app name, or remove it"
+            )
+
+
 def plan(names: StorageNames, facts: StorageFacts, region: str | None) -> list[AwsCall]:
-    """The calls that make what is missing (none when everything is in place)."""
+    """The calls that make what is missing (none when everything is in place);
+    StorageConflict if a role or profile of the app's name is someone else's."""
+    check_ours(names, facts)
     calls: list[AwsCall] = []
     if not facts.bucket:
         params: dict[str, Any] = {"Bucket": names.bucket}

@@ -379,6 +379,11 @@ MIGRATIONS: tuple[str, ...] = (
         "ignore_public_acls": true, "block_public_policy": true, "restrict_public_buckets": true}';
     ALTER TABLE s3_buckets ADD COLUMN ownership TEXT DEFAULT 'BucketOwnerEnforced';
     """,
+    # 11: tags of IAM roles and instance profiles (a JSON list of {"Key", "Value"})
+    """
+    ALTER TABLE iam_roles ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE iam_instance_profiles ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 VERSION = len(MIGRATIONS)

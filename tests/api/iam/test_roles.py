@@ -79,8 +79,16 @@ class TestRoles:
         """A role is created with its trust policy, read back decoded, listed, updated and
         deleted; then it is gone (NoSuchEntity)."""
         document = trust({"Service": "ec2.amazonaws.com"})
-        role = new_role(iam, document, Path="/apps/", Description="web", MaxSessionDuration=7200)
+        role = new_role(
+            iam,
+            document,
+            Path="/apps/",
+            Description="web",
+            MaxSessionDuration=7200,
+            Tags=[{"Key": "team", "Value": "web"}],
+        )
         name = role["RoleName"]
+        assert role["Tags"] == [{"Key": "team", "Value": "web"}]
         assert role["RoleId"].startswith("AROA")
         assert role["Arn"].endswith(f":role/apps/{name}")
         got = iam.get_role(RoleName=name)["Role"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -61,6 +62,32 @@ class TestBuckets:
             s3.delete_bucket(Bucket=bucket)
         assert code(refused) == "BucketNotEmpty"
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+    def test_list_buckets_in_pages(self, s3: Any) -> None:
+        """ListBuckets with a Prefix and MaxBuckets gives pages joined by ContinuationToken
+        (boto3's paginator walks them); a token S3 did not give is InvalidArgument."""
+        names = [f"paged-{n}-{secrets.token_hex(2)}" for n in range(3)]
+        for name in names:
+            s3.create_bucket(Bucket=name)
+        try:
+            first = s3.list_buckets(Prefix="paged-", MaxBuckets=2)
+            assert [b["Name"] for b in first["Buckets"]] == sorted(names)[:2]
+            assert first["Prefix"] == "paged-"
+            rest = s3.list_buckets(
+                Prefix="paged-", MaxBuckets=2, ContinuationToken=first["ContinuationToken"]
+            )
+            assert [b["Name"] for b in rest["Buckets"]] == sorted(names)[2:]
+            assert "ContinuationToken" not in rest
+            pages = s3.get_paginator("list_buckets").paginate(
+                Prefix="paged-", PaginationConfig={"PageSize": 1}
+            )
+            assert [b["Name"] for page in pages for b in page["Buckets"]] == sorted(names)
+            with pytest.raises(ClientError) as refused:
+                s3.list_buckets(ContinuationToken="%%%")
+            assert code(refused) == "InvalidArgument"
+        finally:
+            for name in names:
+                s3.delete_bucket(Bucket=name)
 
     def test_missing_bucket(self, s3: Any) -> None:
         """Calls on a bucket that does not exist are NoSuchBucket."""

@@ -22,7 +22,17 @@ def role_view(r: Role) -> Result:
     }
     if r.description:
         out["Description"] = r.description
+    if r.tags:
+        out["Tags"] = tag_list(r.tags)
     return out
+
+
+def tag_list(tags: tuple[tuple[str, str], ...]) -> list[Result]:
+    return [{"Key": k, "Value": v} for k, v in tags]
+
+
+def tag_pairs(p: Params) -> list[tuple[str, str]]:
+    return [(t["Key"], t.get("Value", "")) for t in p.get("Tags") or []]
 
 
 def profile_view(p: InstanceProfile) -> Result:
@@ -33,6 +43,7 @@ def profile_view(p: InstanceProfile) -> Result:
         "Arn": p.arn,
         "CreateDate": p.created,
         "Roles": [role_view(p.role)] if p.role is not None else [],
+        "Tags": tag_list(p.tags) or None,
     }
 
 
@@ -48,6 +59,7 @@ def create_role(call: Call, p: Params) -> Result:
         p["AssumeRolePolicyDocument"],
         p.get("Description"),
         p.get("MaxSessionDuration"),
+        tag_pairs(p),
     )
     return {"Role": role_view(role)}
 
@@ -88,7 +100,9 @@ def delete_role(call: Call, p: Params) -> Result:
 
 @registry.op("CreateInstanceProfile")
 def create_instance_profile(call: Call, p: Params) -> Result:
-    profile = profiles.create_profile(call.cloud, p["InstanceProfileName"], p.get("Path"))
+    profile = profiles.create_profile(
+        call.cloud, p["InstanceProfileName"], p.get("Path"), tag_pairs(p)
+    )
     return {"InstanceProfile": profile_view(profile)}
 
 

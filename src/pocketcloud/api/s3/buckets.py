@@ -28,13 +28,21 @@ def head_bucket(call: Call, p: Params) -> Result:
 
 @registry.op("ListBuckets")
 def list_buckets(call: Call, p: Params) -> Result:
-    found = svc.list_buckets(call.cloud)
+    found, token = svc.list_buckets(
+        call.cloud,
+        p.get("Prefix"),
+        p.get("BucketRegion"),
+        p.get("MaxBuckets"),
+        p.get("ContinuationToken"),
+    )
     return {
         "Buckets": [
             {"Name": b.name, "CreationDate": moment(b.created), "BucketRegion": b.region}
             for b in found
         ],
         "Owner": owner_view(call),
+        "ContinuationToken": token,
+        "Prefix": p.get("Prefix"),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pocketcloud import ids
@@ -16,7 +17,7 @@ from pocketcloud.services.iam.common import (
     no_such_entity,
     page,
 )
-from pocketcloud.services.iam.roles import Role, get_role
+from pocketcloud.services.iam.roles import Role, check_tags, get_role, tags_of
 from pocketcloud.store.sqlite import Row
 
 
@@ -30,6 +31,7 @@ class InstanceProfile:
     arn: str
     created: str
     role: Role | None
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 def _profile(cloud: Cloud, row: Row) -> InstanceProfile:
@@ -41,19 +43,24 @@ def _profile(cloud: Cloud, row: Row) -> InstanceProfile:
         arn(cloud, "instance-profile", row["path"], row["name"]),
         row["created"],
         role,
+        tags_of(row["tags"]),
     )
 
 
-def create_profile(cloud: Cloud, name: str, path: str | None) -> InstanceProfile:
+def create_profile(
+    cloud: Cloud, name: str, path: str | None, tags: Sequence[tuple[str, str]] = ()
+) -> InstanceProfile:
     """CreateInstanceProfile."""
     check_name("instanceProfileName", name, 128)
     check_path(path or "/")
+    stored_tags = check_tags(tags)
     with cloud.store.transaction():
         if cloud.store.one("SELECT 1 FROM iam_instance_profiles WHERE name = ?", (name,)):
             raise already_exists(f"Instance Profile {name} already exists.")
         cloud.store.execute(
-            "INSERT INTO iam_instance_profiles(name, profile_id, path, created) VALUES(?, ?, ?, ?)",
-            (name, ids.iam_id("AIPA"), path or "/", now()),
+            "INSERT INTO iam_instance_profiles(name, profile_id, path, created, tags) "
+            "VALUES(?, ?, ?, ?, ?)",
+            (name, ids.iam_id("AIPA"), path or "/", now(), stored_tags),
         )
         cloud.iam_changed()
         return get_profile(cloud, name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pocketcloud import ids
@@ -24,6 +26,7 @@ from pocketcloud.store.sqlite import Row
 MAX_TRUST_POLICY = 2048
 """IAM's default quota for a trust policy (``ACLSizePerRole``)."""
 SESSION_BOUNDS = (3600, 43200)
+MAX_TAGS = 50
 """MaxSessionDuration: one to twelve hours."""
 
 
@@ -39,6 +42,7 @@ class Role:
     description: str
     max_session_duration: int
     created: str
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 def _role(cloud: Cloud, row: Row) -> Role:
@@ -51,7 +55,34 @@ def _role(cloud: Cloud, row: Row) -> Role:
         row["description"],
         row["max_session_duration"],
         row["created"],
+        tags_of(row["tags"]),
     )
+
+
+def tags_of(text: str) -> tuple[tuple[str, str], ...]:
+    """Stored tags as (key, value) pairs, in the order given."""
+    return tuple((t["Key"], t["Value"]) for t in json.loads(text or "[]"))
+
+
+def check_tags(tags: Sequence[tuple[str, str]]) -> str:
+    """IAM's tag rules (at most 50, keys 1-128 and unique regardless of case, values at
+    most 256); the tags as stored."""
+    if len(tags) > MAX_TAGS:
+        raise limit_exceeded(f"The number of tags has reached the maximum limit of {MAX_TAGS}.")
+    keys = [key.lower() for key, _ in tags]
+    if len(set(keys)) != len(keys):
+        raise ClientError(
+            "InvalidInput",
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        )
+    for key, value in tags:
+        if not 1 <= len(key) <= 128 or len(value) > 256:
+            raise ClientError(
+                "ValidationError",
+                "1 validation error detected: a tag key must be 1-128 characters and a value "
+                "at most 256",
+            )
+    return json.dumps([{"Key": k, "Value": v} for k, v in tags])
 
 
 def _check_trust(document: str) -> None:
@@ -94,6 +125,7 @@ def create_role(
     trust_policy: str,
     description: str | None = None,
     max_session_duration: int | None = None,
+    tags: Sequence[tuple[str, str]] = (),
 ) -> Role:
     """CreateRole: the trust policy is checked as IAM checks it."""
     check_name("roleName", name)
@@ -101,13 +133,23 @@ def create_role(
     _check_trust(trust_policy)
     seconds = _check_duration(max_session_duration)
     text = _check_description(description)
+    stored_tags = check_tags(tags)
     with cloud.store.transaction():
         if cloud.store.one("SELECT 1 FROM iam_roles WHERE name = ?", (name,)):
             raise already_exists(f"Role with name {name} already exists.")
         cloud.store.execute(
             "INSERT INTO iam_roles(name, role_id, path, trust_policy, description, "
-            "max_session_duration, created) VALUES(?, ?, ?, ?, ?, ?, ?)",
-            (name, ids.iam_id("AROA"), path or "/", trust_policy, text, seconds, now()),
+            "max_session_duration, created, tags) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                name,
+                ids.iam_id("AROA"),
+                path or "/",
+                trust_policy,
+                text,
+                seconds,
+                now(),
+                stored_tags,
+            ),
         )
         cloud.iam_changed()
         return get_role(cloud, name)

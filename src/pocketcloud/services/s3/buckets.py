@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -110,10 +111,47 @@ def head_bucket(cloud: Cloud, name: str) -> Bucket:
     return Bucket(row["name"], row["region"], row["created"])
 
 
-def list_buckets(cloud: Cloud) -> list[Bucket]:
-    """Every bucket, by name."""
-    rows = cloud.store.all("SELECT name, region, created FROM s3_buckets ORDER BY name")
-    return [Bucket(r["name"], r["region"], r["created"]) for r in rows]
+MAX_BUCKETS = 10000
+
+
+def list_buckets(
+    cloud: Cloud,
+    prefix: str | None = None,
+    region: str | None = None,
+    max_buckets: int | None = None,
+    token: str | None = None,
+) -> tuple[list[Bucket], str | None]:
+    """ListBuckets: the buckets by name (with a Prefix, in a BucketRegion), a page of
+    MaxBuckets at most after the ContinuationToken; the next page's token, if any."""
+    if max_buckets is not None and not 1 <= max_buckets <= MAX_BUCKETS:
+        raise ClientError(
+            "InvalidArgument",
+            f"Argument max-buckets must be an integer between 1 and {MAX_BUCKETS}",
+        )
+    after = _after(token) if token else ""
+    rows = cloud.store.all(
+        "SELECT name, region, created FROM s3_buckets WHERE name > ? AND name >= ? "
+        "AND (? IS NULL OR region = ?) ORDER BY name",
+        (after, prefix or "", region, region),
+    )
+    found = [Bucket(r["name"], r["region"], r["created"]) for r in rows]
+    found = [b for b in found if b.name.startswith(prefix or "")]
+    if max_buckets is None or len(found) <= max_buckets:
+        return found, None
+    page = found[:max_buckets]
+    return page, base64.urlsafe_b64encode(page[-1].name.encode()).decode()
+
+
+def _after(token: str) -> str:
+    """The last bucket name of the page a ContinuationToken follows."""
+    try:
+        name = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
+        check_name(name)
+        return name
+    except (ValueError, UnicodeError, ClientError):
+        raise ClientError(
+            "InvalidArgument", "The continuation token provided is incorrect"
+        ) from None
 
 
 def delete_bucket(cloud: Cloud, name: str) -> None:
