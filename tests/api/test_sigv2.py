@@ -14,11 +14,14 @@ from pocketcloud.api import sigv2
 KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
 
-def presign(operation: str, params: dict[str, str], expires: int = 300) -> tuple[str, str]:
-    """(path, query) of botocore's default presigned URL for an S3 operation."""
+def presign(
+    operation: str, params: dict[str, str], expires: int = 300, token: str | None = None
+) -> tuple[str, str]:
+    """(path, query) of botocore's default presigned URL for an S3 operation (signed with
+    session credentials when a ``token`` is given)."""
     client = botocore.session.get_session().create_client(
         "s3", endpoint_url="http://127.0.0.1:4747", region_name="us-east-1",
-        aws_access_key_id=KEY, aws_secret_access_key=SECRET,
+        aws_access_key_id=KEY, aws_secret_access_key=SECRET, aws_session_token=token,
         config=Config(s3={"addressing_style": "path"}),
     )  # fmt: skip
     url = client.generate_presigned_url(operation, Params=params, ExpiresIn=expires)
@@ -47,6 +50,16 @@ def test_botocore_urls_verify(operation: str, method: str, params: dict[str, str
     """A URL botocore presigns verifies, sub-resources (response-content-*) included."""
     path, query = presign(operation, params)
     _verify(method, path, query, now=0)
+
+
+def test_a_session_url_verifies() -> None:
+    """A URL presigned with session credentials (its x-amz-security-token signed as a
+    header, as botocore does) verifies; another token does not."""
+    path, query = presign("get_object", {"Bucket": "photos", "Key": "cat.jpg"}, token="T0K+/=")
+    assert "x-amz-security-token=" in query
+    _verify("GET", path, query, now=0)
+    with pytest.raises(sigv2.SigV2Error):
+        _verify("GET", path, query.replace("T0K", "T1K"), now=0)
 
 
 def test_a_tampered_url_is_refused() -> None:

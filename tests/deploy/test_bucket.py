@@ -6,11 +6,13 @@ the server.
 
 from __future__ import annotations
 
+import html
 import http.client
 import json
 import re
 import secrets
 import subprocess
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -73,7 +75,8 @@ def _upload(
 
 def test_an_upload_lands_in_the_bucket(user: User, cloud: Server, first: str) -> None:
     """A file posted to the site's /upload/ form is stored in the app's bucket (read back
-    with the admin's key) and the page shows its URL."""
+    with the admin's key) and the page shows its URL, presigned with the role's session
+    credentials, which this machine can open."""
     rec = user.record(APP)
     status, page = upload(rec["host"], rec["host"], "notes.txt", b"seed notes\n")
     assert status == 200, page
@@ -88,6 +91,10 @@ def test_an_upload_lands_in_the_bucket(user: User, cloud: Server, first: str) ->
     body = s3.get_object(Bucket=BUCKET, Key=stored[1])["Body"].read()
     assert body == b"seed notes\n"
     assert f"/{BUCKET}/{stored[1]}" in page
+    link = re.search(r'<a href="([^"]+)"', page)
+    assert link, page
+    with urllib.request.urlopen(html.unescape(link[1]), timeout=10) as shown:  # noqa: S310
+        assert shown.read() == b"seed notes\n"  # the presigned URL works from this machine
 
 
 def test_the_role_may_use_that_bucket_only(user: User, cloud: Server, first: str) -> None:

@@ -69,7 +69,10 @@ def parse(query: str) -> PresignedV2 | None:
 def string_to_sign(
     method: str, path: str, query: str, headers: Mapping[str, str], expires: int
 ) -> str:
-    """The string a SigV2 presigned URL's signature covers."""
+    """The string a SigV2 presigned URL's signature covers. The signer moved its x-amz-…
+    headers (a session's ``x-amz-security-token``), Content-Type and Content-MD5 into the
+    query: they are signed as the headers they were."""
+    headers = {**_signed_query_headers(query), **headers}
     lines = [method.upper(), headers.get("content-md5", ""), headers.get("content-type", ""),
              str(expires)]  # fmt: skip
     amz = sorted(
@@ -79,6 +82,17 @@ def string_to_sign(
     )
     lines += [f"{name}:{value}" for name, value in amz]
     return "\n".join([*lines, _resource(path, query)])
+
+
+def _signed_query_headers(query: str) -> dict[str, str]:
+    """The query's parameters that botocore's query signer signed as headers."""
+    if "x-amz-" not in query and "content-" not in query:
+        return {}
+    return {
+        name.lower(): value
+        for name, value in parse_qsl(query, keep_blank_values=True)
+        if name.lower().startswith("x-amz-") or name.lower() in ("content-md5", "content-type")
+    }
 
 
 def _resource(path: str, query: str) -> str:
