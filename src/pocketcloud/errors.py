@@ -9,6 +9,7 @@ Only ``pocketcloud.api.errors`` renders them on the wire. The tree::
     │   ├── InvalidParameterValue
     │   ├── InvalidParameterCombination
     │   ├── MalformedQueryString
+    │   ├── DetailedError           (its answer has more elements: S3's ArgumentName, …)
     │   └── ... one class per code, defined beside the service that raises it
     └── ServerError                 5xx, ours ("Receiver")
 
@@ -18,6 +19,8 @@ a code raised from several places gets its own class here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class CloudError(Exception):
     """An error with an AWS error code, an HTTP status and a message for the caller."""
@@ -25,6 +28,8 @@ class CloudError(Exception):
     code: str = "InternalError"
     status: int = 500
     sender: bool = False
+    #: more elements of the answer beside code and message, in order (``DetailedError``)
+    details: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
         super().__init__(message)
@@ -47,6 +52,22 @@ class ClientError(CloudError):
 
     def __init__(self, code: str, message: str, *, status: int | None = None):
         super().__init__(message, code=code, status=status)
+
+
+class DetailedError(ClientError):
+    """A ClientError whose answer names more than its code and message, as S3's do
+    (``ArgumentName`` and ``ArgumentValue``, ``ProposedSize`` and ``MaxSizeAllowed``, …)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        details: Iterable[tuple[str, str]],
+        *,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(code, message, status=status)
+        self.details = tuple(details)
 
 
 class ServerError(CloudError):

@@ -8,6 +8,7 @@ STS ``InvalidClientTokenId`` / ``SignatureDoesNotMatch``, S3 ``InvalidAccessKeyI
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import parse_qs
 
@@ -147,4 +148,32 @@ def authenticate_v2(
             raise ClientError("SignatureDoesNotMatch", error.message, status=403) from error
         raise ClientError("AccessDenied", error.message, status=403) from error
     check_token(principal, http, now, "s3")
+    return principal
+
+
+#: S3's words for a POST policy signed with another key or not as sent
+POST_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your key and signing method."
+)
+
+
+def authenticate_form(
+    cloud: Cloud,
+    access_key_id: str,
+    signature: str,
+    expected: Callable[[str], str],
+    token: str | None,
+    now: datetime,
+) -> Principal:
+    """The principal whose key signed an S3 POST form's policy: ``expected`` computes the
+    signature from a secret key; the form's ``x-amz-security-token`` is checked as a
+    header's would be."""
+    principal = by_access_key(cloud, access_key_id)
+    if principal is None or not principal.active:
+        raise _unknown_key("s3")
+    if not hmac.compare_digest(expected(principal.secret).encode(), signature.encode()):
+        raise ClientError("SignatureDoesNotMatch", POST_MISMATCH, status=403)
+    headers = {} if token is None else {"x-amz-security-token": token}
+    check_token(principal, sigv4.HttpRequest("POST", "/", "", headers, b""), now, "s3")
     return principal

@@ -58,6 +58,16 @@ DIFFERENCES: dict[str, str] = {
     "the other ownership settings)",
     "PutObjectAcl": "as PutBucketAcl",
 }
+#: operations served that botocore's models lack (routed before the codec), with their note
+EXTRA: dict[str, dict[str, str]] = {
+    "s3": {
+        "PostObject": "browser uploads: an HTML form (multipart/form-data) posted to the bucket, "
+        "authorized by a POST policy signed with SigV4 or SigV2, as boto3's "
+        "`generate_presigned_post` builds it; not an operation of botocore's model. Fields "
+        "PutObject's handler ignores as headers (storage class, encryption) are accepted, "
+        "named by a condition like any field, and ignored",
+    },
+}
 
 
 class _FilterNames(HTMLParser):
@@ -148,15 +158,18 @@ def render() -> str:
     for service in sorted(SERVED):
         served = SERVED[service].handlers
         total = len(_model(service)["operations"])
+        extra = EXTRA.get(service, {})
+        also = f", and {', '.join(sorted(extra))}" if extra else ""
         out += [
-            f"## {service.upper()} — {len(served)} of {total} operations",
+            f"## {service.upper()} — {len(served)} of {total} operations{also}",
             "",
             "| Operation | Filters | Differences from AWS |",
             "|---|---|---|",
         ]
-        for operation in sorted(served):
-            note = DIFFERENCES.get(operation, "")
-            out.append(f"| {operation} | {_filter_cell(service, operation)} | {note} |")
+        for operation in sorted([*served, *extra]):
+            note = extra.get(operation) or DIFFERENCES.get(operation, "")
+            cell = "" if operation in extra else _filter_cell(service, operation)
+            out.append(f"| {operation} | {cell} | {note} |")
         out.append("")
     return "\n".join(out)
 

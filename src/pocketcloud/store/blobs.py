@@ -30,6 +30,8 @@ class BlobWriter:
         self.size = 0
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha256 = hashlib.sha256()
+        #: fsynced and renamed into place; handed to a caller that names it in a row
+        self.placed = False
         self.committed = False
         #: more digests to keep while the body streams (``update(bytes)`` objects)
         self.hashers: dict[str, Any] = {}
@@ -45,8 +47,12 @@ class BlobWriter:
         for hasher in self.hashers.values():
             hasher.update(chunk)
 
-    def commit(self) -> str:
-        """fsync, then move the body to its place; the blob's id (side effect: rename)."""
+    def settle(self) -> None:
+        """fsync the body, move it to its place and fsync the folder (the slow part of
+        ``commit``; the S3 edge runs it on a worker thread so the event loop keeps
+        serving). Until ``commit`` hands it over, ``discard`` still removes it."""
+        if self.placed:
+            return
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
@@ -54,12 +60,21 @@ class BlobWriter:
         final.parent.mkdir(exist_ok=True)
         os.rename(self.temp, final)
         _fsync_dir(final.parent)
+        self.placed = True
+
+    def commit(self) -> str:
+        """The body, settled in its place and handed to the caller, whose row will name it
+        (or who removes it): the blob's id."""
+        self.settle()
         self.committed = True
         return self.blob_id
 
     def discard(self) -> None:
-        """Drop the body unless committed (side effect: removes the temporary file)."""
+        """Drop the body unless committed (side effect: removes its file)."""
         if self.committed:
+            return
+        if self.placed:
+            self._blobs.path(self.blob_id).unlink(missing_ok=True)
             return
         self._file.close()
         self.temp.unlink(missing_ok=True)

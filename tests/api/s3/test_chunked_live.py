@@ -42,15 +42,15 @@ def _head(cloud: Server, path: str, headers: dict[str, str]) -> tuple[bytes, str
     StreamingAuth(cloud, headers["x-amz-content-sha256"]).add_auth(request)
     authorization = request.headers["Authorization"]
     signature = authorization.rsplit("Signature=", 1)[1]
-    lines = [f"PUT {path} HTTP/1.1", f"Host: {urlsplit(cloud.endpoint).netloc}"]
+    lines = [f"PUT {path} HTTP/1.1", f"Host: {urlsplit(cloud.endpoint).netloc}",
+             "Connection: close"]  # fmt: skip
     lines += [f"{name}: {value}" for name, value in request.headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode(), signature, request.headers["X-Amz-Date"]
 
 
 def _send(cloud: Server, raw: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", cloud.port), timeout=10) as sock:
-        sock.sendall(raw)
-        sock.shutdown(socket.SHUT_WR)
+        sock.sendall(raw)  # the server answers, then closes (Connection: close)
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk

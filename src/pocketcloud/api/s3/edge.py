@@ -5,12 +5,16 @@ read; bodies stream both ways, never whole in memory.
       → body: streamed into a blob (PutObject, UploadPart) or read whole (XML, ≤ 1 MiB)
       → digests checked → handler → headers + XML, or the object's bytes in chunks
 
+A browser's form upload (a POST to a bucket with no subresource) carries its own
+authentication, a signed POST policy: post.py takes it before SigV4 and the codec.
+
 Every failure becomes S3's XML error (``<Error><Code>…``), or, once the answer has
 started, a closed connection: nothing partial is ever stored.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -34,7 +38,7 @@ from pocketcloud.api.authorize import authorize
 from pocketcloud.api.call import Call, Result
 from pocketcloud.api.registry import SERVED
 from pocketcloud.api.restxml import HttpCall, RestXml
-from pocketcloud.api.s3 import actions, checksums, chunked, cors, hosts
+from pocketcloud.api.s3 import actions, checksums, chunked, cors, hosts, post
 from pocketcloud.errors import ClientError, CloudError, ServerError
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.iam.principals import ANONYMOUS, Principal
@@ -80,6 +84,10 @@ class S3Edge:
         if scope["method"] == "OPTIONS":  # a browser's preflight: unsigned, judged by CORS
             await _send(send, 200, cors.preflight(self.cloud, raw_path, headers), request_id)
             return
+        if post.addresses(scope["method"], raw_path, query):  # a browser's form upload
+            upload = post.Request(self.cloud, self.codec, self.clock, scope, headers, raw_path)
+            await post.serve(upload, receive, send, _ids(request_id))
+            return
         http = sigv4.HttpRequest(scope["method"], sent_path, query, headers, b"")
         call = HttpCall(scope["method"], raw_path, query, headers)
         principal, signature = self._caller(http, raw_path)
@@ -101,6 +109,11 @@ class S3Edge:
             dechunker = _dechunker(headers, principal, signature)
             writer = blobs(self.cloud).writer()
             params["Body"] = await _receive_blob(receive, headers, writer, dechunker)
+            try:  # fsync and rename on a worker thread: other requests go on meanwhile
+                await asyncio.to_thread(writer.settle)
+            except BaseException:
+                writer.discard()
+                raise
         try:
             result = handler(context, params)
         finally:
@@ -330,9 +343,11 @@ async def _send_error(
 
 
 def render_error(error: CloudError, request_id: str) -> bytes:
-    """S3's error body: ``<Error>`` with Code, Message and RequestId, no namespace."""
+    """S3's error body: ``<Error>`` with Code, Message, the error's details (S3's
+    ``ArgumentName``, …) and RequestId, no namespace."""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<Error><Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>"
-        f"<RequestId>{request_id}</RequestId></Error>"
+        + "".join(f"<{name}>{escape(value)}</{name}>" for name, value in error.details)
+        + f"<RequestId>{request_id}</RequestId></Error>"
     ).encode()
