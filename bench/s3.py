@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import boto3
@@ -132,9 +133,20 @@ def transfer(server: tuple[str, str, str], work: Path, size: int) -> None:
     floor = time.perf_counter() - started
     config = TransferConfig(multipart_threshold=8 * MIB, multipart_chunksize=8 * MIB,
                             max_concurrency=8)  # fmt: skip
+    ec2 = boto3.client(
+        "ec2", endpoint_url=server[0], aws_access_key_id=server[1],
+        aws_secret_access_key=server[2], region_name="us-east-1",
+    )  # fmt: skip
+    idle = latencies(ec2, threading.Event(), 50)
+    stop = threading.Event()
+    busy: list[float] = []
+    watcher = threading.Thread(target=lambda: busy.extend(latencies(ec2, stop, 100_000)))
+    watcher.start()
     started = time.perf_counter()
     s3.upload_file(str(source), "big", "big.bin", Config=config)
     up = time.perf_counter() - started
+    stop.set()
+    watcher.join()
     started = time.perf_counter()
     s3.download_file("big", "big.bin", str(work / "down.bin"), Config=config)
     down = time.perf_counter() - started
@@ -143,9 +155,22 @@ def transfer(server: tuple[str, str, str], work: Path, size: int) -> None:
           f"{down:.2f} s ({mib / down:.0f} MiB/s); cp on the same disk {floor:.2f} s "
           f"({mib / floor:.0f} MiB/s); ratio up {floor / up:.2f}x, down {floor / down:.2f}x   "
           "(target >= 0.5x)", flush=True)  # fmt: skip
+    print(f"(f) DescribeVpcs while the upload runs (its completion joins {mib:.0f} MiB): "
+          f"p50 {median(busy) * 1e3:.1f} ms, max {max(busy) * 1e3:.0f} ms; idle p50 "
+          f"{median(idle) * 1e3:.1f} ms   (the API keeps answering)", flush=True)  # fmt: skip
     for name in ("big.bin", "copy.bin", "down.bin"):
         (work / name).unlink()
     s3.delete_object(Bucket="big", Key="big.bin")
+
+
+def latencies(ec2: Any, stop: threading.Event, most: int) -> list[float]:
+    """Seconds per DescribeVpcs, one after another, until ``stop`` or ``most`` calls."""
+    out: list[float] = []
+    while not stop.is_set() and len(out) < most:
+        started = time.perf_counter()
+        ec2.describe_vpcs()
+        out.append(time.perf_counter() - started)
+    return out
 
 
 def memory(server: tuple[str, str, str], work: Path, size: int) -> None:

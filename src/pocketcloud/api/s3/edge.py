@@ -50,6 +50,11 @@ log = logging.getLogger("pocketcloud.api.s3")
 
 #: an XML request body (DeleteObjects, CompleteMultipartUpload, configurations) is read whole
 MAX_XML_BODY = 1024 * 1024
+#: operations whose handler copies an object's bytes (a 5 GiB object takes seconds): they
+#: run on a worker thread, and the API (EC2 too) goes on answering meanwhile
+COPYING = frozenset({"CompleteMultipartUpload", "UploadPartCopy", "CopyObject"})
+#: a body at least this large is fsynced and renamed on a worker thread
+SETTLE_ELSEWHERE = 1024 * 1024
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -109,13 +114,17 @@ class S3Edge:
             dechunker = _dechunker(headers, principal, signature)
             writer = blobs(self.cloud).writer()
             params["Body"] = await _receive_blob(receive, headers, writer, dechunker)
-            try:  # fsync and rename on a worker thread: other requests go on meanwhile
-                await asyncio.to_thread(writer.settle)
-            except BaseException:
-                writer.discard()
-                raise
+            if writer.size >= SETTLE_ELSEWHERE:  # fsync a large body on a worker thread:
+                try:  # other requests go on meanwhile (a small one costs less than the hop)
+                    await asyncio.to_thread(writer.settle)
+                except BaseException:
+                    writer.discard()
+                    raise
         try:
-            result = handler(context, params)
+            if operation in COPYING:  # the kernel copies bytes: off the event loop
+                result = await asyncio.to_thread(handler, context, params)
+            else:
+                result = handler(context, params)
         finally:
             if streaming:
                 params["Body"].discard()  # a no-op once the handler committed it
