@@ -10,6 +10,7 @@ one is refused rather than stored unchecked.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import zlib
 from collections.abc import Mapping
@@ -90,3 +91,20 @@ def members(stored: Mapping[str, str]) -> dict[str, str]:
         for name, value in stored.items()
         if name.startswith(PREFIX) and name.removeprefix(PREFIX) in MEMBERS
     }
+
+
+def check_md5(declared: str | None, md5: bytes) -> None:
+    """A ``Content-MD5`` (base64) against the body's MD5: InvalidDigest when it is not one,
+    BadDigest when it differs; nothing when none was declared."""
+    if declared is None:
+        return
+    try:
+        wanted = base64.b64decode(declared, validate=True)
+    except (binascii.Error, ValueError):
+        wanted = b""
+    if len(wanted) != 16:
+        raise ClientError("InvalidDigest", "The Content-MD5 you specified was invalid.")
+    if wanted != md5:
+        raise ClientError(
+            "BadDigest", "The Content-MD5 you specified did not match what we received."
+        )

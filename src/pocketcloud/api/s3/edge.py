@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import contextlib
 import functools
 import hashlib
@@ -275,19 +274,7 @@ def check_digests(headers: dict[str, str], sha256_hex: str, md5: bytes) -> None:
             "XAmzContentSHA256Mismatch",
             "The provided 'x-amz-content-sha256' header does not match what was computed.",
         )
-    content_md5 = headers.get("content-md5")
-    if content_md5 is None:
-        return
-    try:
-        wanted = base64.b64decode(content_md5, validate=True)
-    except (binascii.Error, ValueError):
-        wanted = b""
-    if len(wanted) != 16:
-        raise ClientError("InvalidDigest", "The Content-MD5 you specified was invalid.")
-    if wanted != md5:
-        raise ClientError(
-            "BadDigest", "The Content-MD5 you specified did not match what we received."
-        )
+    checksums.check_md5(headers.get("content-md5"), md5)
 
 
 def _ids(request_id: str) -> list[tuple[bytes, bytes]]:

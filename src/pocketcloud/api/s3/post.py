@@ -16,8 +16,6 @@ everyone lets it in. Fields after the file are ignored, as S3 ignores them.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -215,7 +213,7 @@ class _Upload:
         writer = admitted.writer
         if admitted.policy is not None:
             post_policy.check_size(admitted.policy, self.size)
-        _check_md5(admitted.form.get("content-md5"), writer.md5.digest())
+        checksums.check_md5(admitted.form.get("content-md5"), writer.md5.digest())
         writer.checksums = checksums.check(admitted.checksums, writer.hashers)
         attrs = replace(admitted.attrs, headers={**admitted.attrs.headers, **writer.checksums})
         stored = objects.put_object(req.cloud, req.bucket, admitted.key, writer, attrs)
@@ -241,22 +239,6 @@ def _text(value: bytes) -> str:
         return value.decode("utf-8")
     except UnicodeDecodeError:
         raise post_form.malformed() from None
-
-
-def _check_md5(declared: str | None, md5: bytes) -> None:
-    """A ``Content-MD5`` field against the file (InvalidDigest, BadDigest)."""
-    if declared is None:
-        return
-    try:
-        wanted = base64.b64decode(declared, validate=True)
-    except (binascii.Error, ValueError):
-        wanted = b""
-    if len(wanted) != 16:
-        raise ClientError("InvalidDigest", "The Content-MD5 you specified was invalid.")
-    if wanted != md5:
-        raise ClientError(
-            "BadDigest", "The Content-MD5 you specified did not match what we received."
-        )
 
 
 async def _send(
