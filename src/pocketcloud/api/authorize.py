@@ -18,8 +18,16 @@ from pocketcloud.iam.resource_policy import (
     parse_resource_policy,
 )
 from pocketcloud.services.context import Cloud
-from pocketcloud.services.ec2 import key_pairs, network, resources, security_groups, tags
+from pocketcloud.services.ec2 import (
+    key_pairs,
+    launch_templates,
+    network,
+    resources,
+    security_groups,
+    tags,
+)
 from pocketcloud.services.ec2 import profiles as ec2_profiles
+from pocketcloud.services.ec2.launch_templates import Ref
 from pocketcloud.services.iam import roles
 from pocketcloud.services.iam import users as iam_users
 from pocketcloud.services.iam.common import arn as iam_arn
@@ -243,8 +251,9 @@ def authorize(
         decision = evaluate(policies, RequestContext(action, resource, scoped))
         if decision is not Decision.ALLOW:
             raise _denied(service, principal, action, resource, decision)
-    if service == "ec2" and params.get("IamInstanceProfile"):
-        _authorize_pass_role(cloud, principal, params["IamInstanceProfile"], policies, keys)
+    profile = _profile_spec(cloud, operation, params) if service == "ec2" else None
+    if profile:
+        _authorize_pass_role(cloud, principal, profile, policies, keys)
 
 
 def authorize_s3(
@@ -338,6 +347,20 @@ def combine(identity: Decision, grant: Grant, delegated_only: bool = False) -> D
     if delegated_only and grant is Grant.NONE:
         return Decision.IMPLICIT_DENY
     return identity
+
+
+def _profile_spec(cloud: Cloud, operation: str, params: Params) -> Mapping[str, Any] | None:
+    """The instance profile an EC2 call gives an instance: its own IamInstanceProfile, or
+    for RunInstances the one in the launch template it names."""
+    if params.get("IamInstanceProfile"):
+        return dict(params["IamInstanceProfile"])
+    spec = params.get("LaunchTemplate") if operation == "RunInstances" else None
+    if not spec:
+        return None
+    ref = Ref(spec.get("LaunchTemplateId"), spec.get("LaunchTemplateName"))
+    chosen = launch_templates.resolve(cloud, ref, spec.get("Version"))
+    found = chosen.data.get("IamInstanceProfile")
+    return dict(found) if found else None
 
 
 def _authorize_pass_role(

@@ -181,7 +181,8 @@ def test_pass_role_is_required(
     cloud: Server, iam: Any, image_id: str, key: tuple[str, Path], role: dict[str, str]
 ) -> None:
     """Launching with a profile passes its role: a user with EC2 rights but no iam:PassRole
-    is refused (UnauthorizedOperation) and nothing is launched."""
+    is refused (UnauthorizedOperation) and nothing is launched — also when the profile comes
+    from a launch template."""
     name = f"ops-{secrets.token_hex(3)}"
     iam.create_user(UserName=name)
     iam.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/AmazonEC2FullAccess")
@@ -197,6 +198,15 @@ def test_pass_role_is_required(
         )
     assert refused.value.response["Error"]["Code"] == "UnauthorizedOperation"
     assert "iam:PassRole" in refused.value.response["Error"]["Message"]
+    template = ops.create_launch_template(
+        LaunchTemplateName=f"with-role-{secrets.token_hex(3)}",
+        LaunchTemplateData={"ImageId": image_id, "IamInstanceProfile": {"Name": role["profile"]}},
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    with pytest.raises(ClientError) as through_template:
+        ops.run_instances(
+            MinCount=1, MaxCount=1, KeyName=key[0], LaunchTemplate={"LaunchTemplateId": template}
+        )
+    assert "iam:PassRole" in through_template.value.response["Error"]["Message"]
 
 
 def test_disassociate_and_replace(
