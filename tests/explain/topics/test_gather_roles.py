@@ -54,6 +54,11 @@ BUCKET_POLICY = json.dumps(
 )
 PROFILE_ARN = f"arn:aws:iam::{ACCOUNT}:instance-profile/blog-app"
 EC2_READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"
+ROLES = (
+    "INSERT INTO iam_roles(name, role_id, path, trust_policy, description, "
+    "max_session_duration, created) VALUES"
+)
+PROFILES = "INSERT INTO iam_instance_profiles(name, profile_id, path, role_name, created) VALUES"
 ROWS: list[tuple[str, tuple[object, ...]]] = [
     ("INSERT INTO meta VALUES ('account_id', ?)", (ACCOUNT,)),
     ("INSERT INTO vpcs(vpc_id, cidr, is_default) VALUES ('vpc-1', '10.0.0.0/16', 1)", ()),
@@ -62,12 +67,12 @@ ROWS: list[tuple[str, tuple[object, ...]]] = [
     ("INSERT INTO key_pairs VALUES ('key-1', 'blog', 'ed25519', 'SHA256:x', 'A', 't1')", ()),
     ("INSERT INTO iam_users VALUES ('admin', 'AIDA1', '/', 't1')", ()),
     ("INSERT INTO iam_access_keys VALUES ('AKIAADMIN', ?, 'admin', 'Active', 't1')", (SECRET,)),
-    ("INSERT INTO iam_roles VALUES ('blog-app', 'AROA1', '/', ?, '', 3600, 't1')", (EC2_TRUST,)),
-    ("INSERT INTO iam_roles VALUES ('broken', 'AROA2', '/ops/', 'not json', '', 3600, 't2')", ()),
+    (f"{ROLES} ('blog-app', 'AROA1', '/', ?, '', 3600, 't1')", (EC2_TRUST,)),
+    (f"{ROLES} ('broken', 'AROA2', '/ops/', 'not json', '', 3600, 't2')", ()),
     ("INSERT INTO iam_inline_policies VALUES ('role', 'blog-app', 'bucket', ?)", (BUCKET_POLICY,)),
     ("INSERT INTO iam_attachments VALUES ('role', 'broken', ?)", (EC2_READ_ONLY,)),
-    ("INSERT INTO iam_instance_profiles VALUES ('blog-app', 'AIPA1', '/', 'blog-app', 't1')", ()),
-    ("INSERT INTO iam_instance_profiles VALUES ('spare', 'AIPA2', '/apps/', NULL, 't1')", ()),
+    (f"{PROFILES} ('blog-app', 'AIPA1', '/', 'blog-app', 't1')", ()),
+    (f"{PROFILES} ('spare', 'AIPA2', '/apps/', NULL, 't1')", ()),
 ]  # fmt: skip
 
 
