@@ -14,7 +14,9 @@ import zlib
 from pathlib import Path
 from typing import Any, ClassVar
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.api.s3.conftest import code
@@ -88,6 +90,25 @@ class TestBuckets:
         finally:
             for name in names:
                 s3.delete_bucket(Bucket=name)
+
+    def test_another_signing_region(self, cloud: Server, s3: Any, bucket: str) -> None:
+        """A call on a bucket signed for another region is AuthorizationHeaderMalformed
+        naming the bucket's region, which boto3 follows and signs again (its call succeeds);
+        a presigned URL for another region is AuthorizationQueryParametersError."""
+        s3.put_object(Bucket=bucket, Key="k", Body=b"here")
+        elsewhere = boto3.client(
+            "s3", endpoint_url=cloud.endpoint, region_name="eu-west-1",
+            aws_access_key_id=cloud.access_key_id, aws_secret_access_key=cloud.secret,
+            config=Config(signature_version="s3v4", retries={"max_attempts": 1}),
+        )  # fmt: skip
+        assert elsewhere.get_object(Bucket=bucket, Key="k")["Body"].read() == b"here"
+        url = elsewhere.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=10)  # noqa: S310 (http to the test server)
+        body = refused.value.read().decode()
+        assert refused.value.code == 400
+        assert "<Code>AuthorizationQueryParametersError</Code>" in body
+        assert "<Region>us-east-1</Region>" in body
 
     def test_missing_bucket(self, s3: Any) -> None:
         """Calls on a bucket that does not exist are NoSuchBucket."""

@@ -38,9 +38,10 @@ from pocketcloud.api.call import Call, Result
 from pocketcloud.api.registry import SERVED
 from pocketcloud.api.restxml import HttpCall, RestXml
 from pocketcloud.api.s3 import actions, checksums, chunked, cors, hosts, post
-from pocketcloud.errors import ClientError, CloudError, ServerError
+from pocketcloud.errors import ClientError, CloudError, DetailedError, ServerError
 from pocketcloud.services.context import Cloud
 from pocketcloud.services.iam.principals import ANONYMOUS, Principal
+from pocketcloud.services.s3 import buckets
 from pocketcloud.services.s3.common import blobs
 from pocketcloud.store.blobs import BlobWriter
 
@@ -100,6 +101,8 @@ class S3Edge:
         streaming = streams_in(operation)
         body = None if streaming else await _read_xml(receive, headers)
         params = self.codec.parse(operation, call, body)
+        if signature is not None and params.get("Bucket"):
+            check_region(self.cloud, params["Bucket"], signature)
         client = scope.get("client") or ("127.0.0.1", 0)
         if operation not in actions.PER_KEY:
             authorize(self.cloud, principal, "s3", operation, params, client[0], region)
@@ -192,6 +195,22 @@ def streams_in(operation: str) -> bool:
     shape = _s3_model().operation_model(operation).input_shape
     payload = shape.serialization.get("payload") if shape is not None else None
     return bool(payload) and shape.members[payload].type_name == "blob"
+
+
+def check_region(cloud: Cloud, bucket: str, signature: sigv4.Signature) -> None:
+    """A request on a bucket must be signed for the bucket's region, as S3 requires; the
+    answer names the right one (``<Region>``), which SDKs follow and sign again."""
+    want = buckets.region_of(cloud, bucket)
+    got = signature.credential.region
+    if want is None or got == want:
+        return
+    if signature.presigned:
+        code = "AuthorizationQueryParametersError"
+        message = f"Error parsing the X-Amz-Credential parameter; the region '{got}' is wrong; "
+    else:
+        code = "AuthorizationHeaderMalformed"
+        message = f"The authorization header is malformed; the region '{got}' is wrong; "
+    raise DetailedError(code, message + f"expecting '{want}'", [("Region", want)], status=400)
 
 
 def _dechunker(

@@ -111,6 +111,12 @@ def head_bucket(cloud: Cloud, name: str) -> Bucket:
     return Bucket(row["name"], row["region"], row["created"])
 
 
+def region_of(cloud: Cloud, name: str) -> str | None:
+    """The region a bucket lives in (None when there is no such bucket)."""
+    region = cloud.store.scalar("SELECT region FROM s3_buckets WHERE name = ?", (name,))
+    return None if region is None else str(region)
+
+
 MAX_BUCKETS = 10000
 
 
