@@ -231,6 +231,13 @@ def authorize(
         authorize_s3(cloud, principal, operation, params, source_ip, region)
         return
     action = f"{service}:{operation}"
+    if principal.is_user and principal.token is not None and service == "iam":
+        # a GetSessionToken session without MFA may not call IAM at all (AWS's answer)
+        raise ClientError(
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid",
+            status=403,
+        )
     if action in ALWAYS_ALLOWED:
         return
     policies = policies_of(cloud, principal)

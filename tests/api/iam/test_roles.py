@@ -294,3 +294,14 @@ class TestSessionToken:
         with pytest.raises(ClientError) as info:
             user.get_session_token(DurationSeconds=600)
         assert _code(info) == "ValidationError"
+
+    def test_user_session_may_not_call_iam(self, cloud: Server, iam: Any) -> None:
+        """A GetSessionToken session (no MFA here) is refused by IAM as AWS refuses it,
+        whatever the user's policies; EC2 and STS still answer it."""
+        _, user = new_user(cloud, iam, allow("*"))
+        credentials = user.get_session_token()["Credentials"]
+        with pytest.raises(ClientError) as info:
+            as_session(cloud, "iam", credentials).list_users()
+        assert _code(info) == "InvalidClientTokenId"
+        as_session(cloud, "ec2", credentials).describe_vpcs()
+        assert as_session(cloud, "sts", credentials).get_caller_identity()["Arn"]
